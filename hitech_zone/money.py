@@ -1,0 +1,55 @@
+"""Money is stored as Decimal 万元 (10,000 yuan) and shown as 亿元 in summaries."""
+
+from decimal import ROUND_HALF_UP, Decimal
+
+from django.utils.formats import number_format
+
+WAN_PER_YI = Decimal(10_000)
+MONEY_MAX_DIGITS = 14
+MONEY_DECIMAL_PLACES = 2
+
+
+def wan_to_yi(amount_wan: Decimal | None) -> Decimal:
+    return (amount_wan or Decimal(0)) / WAN_PER_YI
+
+
+def yi_to_wan(amount_yi: Decimal) -> Decimal:
+    return amount_yi * WAN_PER_YI
+
+
+def _trimmed(value: Decimal, places: int) -> str:
+    quantum = Decimal(1).scaleb(-places)
+    rounded = value.quantize(quantum, rounding=ROUND_HALF_UP)
+    text = number_format(rounded, decimal_pos=places, use_l10n=True, force_grouping=True)
+    if "." in text:
+        text = text.rstrip("0").rstrip(".")
+    return text
+
+
+def format_yi(amount_wan: Decimal | None, places: int = 2) -> str:
+    """1,525,000 万元 -> '152.5'; at most `places` decimals, trailing zeros dropped."""
+    return _trimmed(wan_to_yi(amount_wan), places)
+
+
+def format_wan(amount_wan: Decimal | None, places: int = 2) -> str:
+    return _trimmed(amount_wan or Decimal(0), places)
+
+
+def percent(part: Decimal | None, whole: Decimal | None, places: int = 1) -> Decimal | None:
+    if not whole:
+        return None
+    return ((part or Decimal(0)) * 100 / whole).quantize(
+        Decimal(1).scaleb(-places), rounding=ROUND_HALF_UP
+    )
+
+
+def money_field(verbose_name, **kwargs):
+    """A DecimalField for an amount in 万元."""
+    from django.db import models
+
+    return models.DecimalField(
+        verbose_name,
+        max_digits=MONEY_MAX_DIGITS,
+        decimal_places=MONEY_DECIMAL_PLACES,
+        **kwargs,
+    )

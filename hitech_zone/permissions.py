@@ -1,0 +1,135 @@
+"""The permission layer: the one place that decides who may see or change what.
+
+Views, tasks and commands ask it; none checks roles on its own. Roles are auth groups.
+Project-bound models say how to reach their project with `project_path` (for example
+`"project"` on a milestone, `""` on the project itself), so one rule covers them all.
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+from typing import TYPE_CHECKING, Any, TypeVar
+
+from django.contrib.auth.models import AnonymousUser, Group
+from django.core.exceptions import PermissionDenied
+from django.db import models
+from django.http import Http404
+from django.utils.translation import gettext_lazy as _
+
+if TYPE_CHECKING:
+    from hitech_zone.models import User
+
+M = TypeVar("M", bound=models.Model)
+
+
+class Role(StrEnum):
+    OFFICIAL = "official"
+    LEADER = "leader"
+    PROJECT_MANAGER = "project_manager"
+    ADMIN = "admin"
+
+    @property
+    def label(self) -> str:
+        return str(ROLE_LABELS[self])
+
+
+ROLE_LABELS = {
+    Role.OFFICIAL: _("Zone official"),
+    Role.LEADER: _("Leader"),
+    Role.PROJECT_MANAGER: _("Project manager"),
+    Role.ADMIN: _("Administrator"),
+}
+
+
+class Action(StrEnum):
+    VIEW = "view"
+    EDIT = "edit"
+
+
+# Which roles reach every project, for each action; a project manager reaches their own.
+ALL_PROJECTS = {
+    Action.VIEW: {Role.OFFICIAL, Role.LEADER, Role.ADMIN},
+    Action.EDIT: {Role.OFFICIAL, Role.ADMIN},
+}
+OWN_PROJECTS = {
+    Action.VIEW: {Role.PROJECT_MANAGER},
+    Action.EDIT: {Role.PROJECT_MANAGER},
+}
+
+
+def roles_of(user: User | AnonymousUser) -> frozenset[Role]:
+    if not user.is_authenticated or not user.is_active:
+        return frozenset()
+    cached = getattr(user, "_hitech_roles", None)
+    if cached is None:
+        names = set(user.groups.values_list("name", flat=True))
+        cached = frozenset(role for role in Role if role.value in names)
+        if user.is_superuser:
+            cached |= {Role.ADMIN}
+        user._hitech_roles = cached
+    return cached
+
+
+def has_role(user: User | AnonymousUser, *roles: Role) -> bool:
+    return bool(roles_of(user) & set(roles))
+
+
+def require_role(user: User | AnonymousUser, *roles: Role) -> None:
+    if not has_role(user, *roles):
+        raise PermissionDenied(_("Your role does not allow this."))
+
+
+def _project_path(model: type[models.Model]) -> str:
+    try:
+        return model.project_path
+    except AttributeError:
+        raise TypeError(f"{model.__name__} does not declare project_path") from None
+
+
+def scope(user: User | AnonymousUser, queryset: models.QuerySet[M], action: Action = Action.VIEW) -> models.QuerySet[M]:
+    """The rows of a project-bound queryset this user may reach for `action`."""
+    roles = roles_of(user)
+    if roles & ALL_PROJECTS[action]:
+        return queryset
+    if roles & OWN_PROJECTS[action]:
+        path = _project_path(queryset.model)
+        prefix = f"{path}__" if path else ""
+        return queryset.filter(**{f"{prefix}managers": user})
+    return queryset.none()
+
+
+def can(user: User | AnonymousUser, action: Action, obj: models.Model) -> bool:
+    return scope(user, type(obj)._default_manager.filter(pk=obj.pk), action).exists()
+
+
+def get_for(
+    user: User | AnonymousUser,
+    queryset: models.QuerySet[M],
+    action: Action = Action.VIEW,
+    **lookup: Any,
+) -> M:
+    """Fetch one row the user may reach. Rows out of reach answer 404, so their existence
+    does not leak; rows the user may see but not change answer 403."""
+    try:
+        obj = scope(user, queryset, Action.VIEW).get(**lookup)
+    except queryset.model.DoesNotExist:
+        raise Http404(_("No such record, or it is not yours to see.")) from None
+    if action is not Action.VIEW and not scope(user, queryset.filter(pk=obj.pk), action).exists():
+        raise PermissionDenied(_("You may view this record but not change it."))
+    return obj
+
+
+def role_groups() -> dict[Role, Group]:
+    return {role: Group.objects.get_or_create(name=role.value)[0] for role in Role}
+
+
+def role_context(request) -> dict[str, Any]:
+    """Template context: which role-dependent controls to show. Display only; the checks
+    that matter are the ones above, on the server."""
+    roles = roles_of(request.user)
+    return {
+        "user_roles": roles,
+        "user_role_labels": [role.label for role in Role if role in roles],
+        "can_edit_any": bool(roles & ALL_PROJECTS[Action.EDIT]),
+        "can_admin": Role.ADMIN in roles,
+    }

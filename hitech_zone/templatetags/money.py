@@ -1,0 +1,29 @@
+from decimal import Decimal
+
+from django import template
+from django.utils.translation import gettext as _
+
+from hitech_zone import money
+
+register = template.Library()
+
+
+@register.filter
+def yi(amount_wan: Decimal | None) -> str:
+    """{{ project.total_investment|yi }} -> '10 亿元' in Chinese."""
+    return _("%(amount)s hundred million yuan") % {"amount": money.format_yi(amount_wan)}
+
+
+@register.filter
+def wan(amount_wan: Decimal | None) -> str:
+    return _("%(amount)s ten thousand yuan") % {"amount": money.format_wan(amount_wan)}
+
+
+@register.filter
+def yi_number(amount_wan: Decimal | None) -> str:
+    return money.format_yi(amount_wan)
+
+
+@register.filter
+def pct(value: Decimal | None) -> str:
+    return "—" if value is None else f"{value}%"

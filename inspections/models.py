@@ -1,0 +1,187 @@
+"""Site visits, the issues raised on them and the follow-ups that close them."""
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
+from simple_history.models import HistoricalRecords
+
+from projects.models import Project
+
+
+class Department(models.Model):
+    """A department of the management committee that handles assigned issues."""
+
+    code = models.SlugField(_("code"), max_length=40, unique=True)
+    name = models.CharField(_("name"), max_length=80, unique=True)
+    sort_order = models.PositiveSmallIntegerField(_("sort order"), default=0)
+
+    class Meta:
+        ordering = ["sort_order", "name"]
+        verbose_name = _("department")
+        verbose_name_plural = _("departments")
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class SiteVisit(models.Model):
+    project_path = "project"
+
+    project = models.ForeignKey(Project, models.PROTECT, related_name="site_visits", verbose_name=_("project"))
+    visited_on = models.DateField(_("date of visit"))
+    notes = models.TextField(_("notes"), blank=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, models.PROTECT, related_name="+", verbose_name=_("recorded by")
+    )
+    created_at = models.DateTimeField(_("recorded at"), auto_now_add=True)
+
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["-visited_on", "-id"]
+        verbose_name = _("site visit")
+        verbose_name_plural = _("site visits")
+
+    def __str__(self) -> str:
+        return f"{self.project} · {self.visited_on:%Y-%m-%d}"
+
+
+class VisitParticipant(models.Model):
+    """Someone present on a visit: a visitor from the zone, or a contact on site."""
+
+    class Side(models.TextChoices):
+        VISITOR = "visitor", _("Visitor")
+        SITE_CONTACT = "site_contact", _("On-site contact")
+
+    project_path = "visit__project"
+
+    visit = models.ForeignKey(SiteVisit, models.CASCADE, related_name="participants", verbose_name=_("site visit"))
+    side = models.CharField(_("side"), max_length=12, choices=Side)
+    name = models.CharField(_("name"), max_length=60)
+    title = models.CharField(_("title"), max_length=120, blank=True)
+    sort_order = models.PositiveSmallIntegerField(_("sort order"), default=0)
+
+    class Meta:
+        ordering = ["visit", "side", "sort_order", "id"]
+        verbose_name = _("participant")
+        verbose_name_plural = _("participants")
+
+    def __str__(self) -> str:
+        return f"{self.name}（{self.title}）" if self.title else self.name
+
+
+class Issue(models.Model):
+    """A problem raised for a project, followed to a recorded outcome:
+    提出 → 交办 → 办理 → 办结 → 销号, reopened when the check fails."""
+
+    class Status(models.TextChoices):
+        RAISED = "raised", _("Raised")
+        ASSIGNED = "assigned", _("Assigned")
+        IN_PROGRESS = "in_progress", _("In progress")
+        RESOLVED = "resolved", _("Resolved")
+        CLOSED = "closed", _("Closed")
+
+    class Category(models.TextChoices):
+        MATERIAL_SUPPLY = "material_supply", _("Material supply")
+        HIRING = "hiring", _("Hiring and labour")
+        LOGISTICS = "logistics", _("Logistics")
+        APPROVALS = "approvals", _("Approvals and permits")
+        FINANCING = "financing", _("Financing")
+        LAND = "land", _("Land")
+        UTILITIES = "utilities", _("Utilities")
+        EPIDEMIC = "epidemic", _("Epidemic control")
+        OTHER = "other", _("Other")
+
+    class Severity(models.TextChoices):
+        NORMAL = "normal", _("Normal")
+        SERIOUS = "serious", _("Serious")
+        CRITICAL = "critical", _("Critical")
+
+    project_path = "project"
+
+    project = models.ForeignKey(Project, models.PROTECT, related_name="issues", verbose_name=_("project"))
+    site_visit = models.ForeignKey(
+        SiteVisit, models.SET_NULL, null=True, blank=True, related_name="issues", verbose_name=_("site visit")
+    )
+    title = models.CharField(_("title"), max_length=120)
+    description = models.TextField(_("description"), blank=True)
+    category = models.CharField(_("category"), max_length=20, choices=Category)
+    severity = models.CharField(_("severity"), max_length=10, choices=Severity, default=Severity.NORMAL)
+    status = models.CharField(_("status"), max_length=12, choices=Status, default=Status.RAISED)
+    department = models.ForeignKey(
+        Department, models.PROTECT, null=True, blank=True, related_name="issues", verbose_name=_("department")
+    )
+    deadline = models.DateField(_("deadline"), null=True, blank=True)
+    result = models.TextField(_("result"), blank=True)
+    raised_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, models.PROTECT, related_name="+", verbose_name=_("raised by")
+    )
+    raised_at = models.DateTimeField(_("raised at"))
+    closed_at = models.DateTimeField(_("closed at"), null=True, blank=True)
+
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["-raised_at", "-id"]
+        verbose_name = _("issue")
+        verbose_name_plural = _("issues")
+        constraints = [
+            # Once assigned (交办), an issue always has a department and a deadline.
+            models.CheckConstraint(
+                condition=Q(status="raised") | Q(department__isnull=False, deadline__isnull=False),
+                name="issue_assigned_has_department_and_deadline",
+            ),
+            models.CheckConstraint(
+                condition=~Q(status="closed") | Q(closed_at__isnull=False),
+                name="issue_closed_has_closed_at",
+            ),
+        ]
+        indexes = [models.Index(fields=["status", "deadline"], name="issue_status_deadline_idx")]
+
+    def __str__(self) -> str:
+        return self.title
+
+    @property
+    def is_open(self) -> bool:
+        return self.status != self.Status.CLOSED
+
+
+class FollowUp(models.Model):
+    """One step taken on an issue: what was done, by whom, when."""
+
+    project_path = "issue__project"
+
+    issue = models.ForeignKey(Issue, models.CASCADE, related_name="follow_ups", verbose_name=_("issue"))
+    action = models.TextField(_("action"))
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("by (user)"),
+    )
+    actor_name = models.CharField(
+        _("by"), max_length=80, blank=True, help_text=_("For someone without an account, e.g. the company.")
+    )
+    acted_at = models.DateTimeField(_("when"))
+    status_before = models.CharField(_("status before"), max_length=12, choices=Issue.Status, blank=True)
+    status_after = models.CharField(_("status after"), max_length=12, choices=Issue.Status, blank=True)
+
+    class Meta:
+        ordering = ["issue", "acted_at", "id"]
+        verbose_name = _("follow-up")
+        verbose_name_plural = _("follow-ups")
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(actor__isnull=False) | ~Q(actor_name=""), name="follow_up_has_actor"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.issue} · {self.acted_at:%Y-%m-%d}"
+
+    @property
+    def actor_display(self) -> str:
+        return str(self.actor) if self.actor else self.actor_name

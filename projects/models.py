@@ -1,0 +1,318 @@
+"""The register: parks, sectors, projects, phases, milestones, plans and investment.
+
+Amounts are Decimal 万元. Rules that must hold for every writer (services, imports, the
+admin, a shell) are database constraints, not only form checks.
+"""
+
+from django.conf import settings
+from django.db import models
+from django.db.models import F, Q
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+from simple_history.models import HistoricalRecords
+
+from hitech_zone.money import money_field
+
+
+class Park(models.Model):
+    """A park, island or other carrier in the zone (三园一岛 and the sites within)."""
+
+    class Kind(models.TextChoices):
+        PARK = "park", _("Industrial park")
+        ISLAND = "island", _("Island")
+        CARRIER = "carrier", _("Carrier")
+
+    code = models.SlugField(_("code"), max_length=40, unique=True)
+    name = models.CharField(_("name"), max_length=80, unique=True)
+    kind = models.CharField(_("kind"), max_length=10, choices=Kind, default=Kind.PARK)
+    sort_order = models.PositiveSmallIntegerField(_("sort order"), default=0)
+
+    class Meta:
+        ordering = ["sort_order", "name"]
+        verbose_name = _("park or carrier")
+        verbose_name_plural = _("parks and carriers")
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Sector(models.Model):
+    code = models.SlugField(_("code"), max_length=40, unique=True)
+    name = models.CharField(_("name"), max_length=80, unique=True)
+    sort_order = models.PositiveSmallIntegerField(_("sort order"), default=0)
+
+    class Meta:
+        ordering = ["sort_order", "name"]
+        verbose_name = _("sector")
+        verbose_name_plural = _("sectors")
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Project(models.Model):
+    class Level(models.TextChoices):
+        PROVINCIAL = "provincial", _("Provincial key project")
+        CITY = "city", _("City-level key project")
+        ZONE = "zone", _("Zone-level key project")
+
+    class Category(models.TextChoices):
+        INDUSTRIAL = "industrial", _("Industrial")
+        SERVICE = "service", _("Services")
+        INFRASTRUCTURE = "infrastructure", _("Infrastructure")
+
+    class Status(models.TextChoices):
+        PIPELINE = "pipeline", _("Pipeline")
+        PREPARATION = "preparation", _("Preparation")
+        CONSTRUCTION = "construction", _("Under construction")
+        TRIAL = "trial", _("Trial production")
+        COMPLETED = "completed", _("Completed / in production")
+        SUSPENDED = "suspended", _("Suspended")
+
+    project_path = ""
+
+    code = models.CharField(_("project code"), max_length=30, unique=True)
+    name = models.CharField(_("project name"), max_length=120)
+    company = models.CharField(_("company"), max_length=120)
+    sector = models.ForeignKey(Sector, models.PROTECT, related_name="projects", verbose_name=_("sector"))
+    park = models.ForeignKey(Park, models.PROTECT, related_name="projects", verbose_name=_("park or carrier"))
+    level = models.CharField(_("level"), max_length=12, choices=Level, default=Level.CITY)
+    category = models.CharField(_("category"), max_length=16, choices=Category, default=Category.INDUSTRIAL)
+    total_investment = money_field(_("total investment (10k yuan)"))
+    status = models.CharField(_("status"), max_length=14, choices=Status, default=Status.PREPARATION)
+    planned_start = models.DateField(_("planned start"), null=True, blank=True)
+    planned_completion = models.DateField(_("planned completion"), null=True, blank=True)
+    responsible_person = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        models.PROTECT,
+        related_name="responsible_projects",
+        verbose_name=_("responsible person"),
+    )
+    leader_in_charge = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="led_projects",
+        verbose_name=_("leader in charge"),
+    )
+    managers = models.ManyToManyField(
+        settings.AUTH_USER_MODEL,
+        blank=True,
+        related_name="managed_projects",
+        verbose_name=_("project managers"),
+    )
+    location = models.CharField(_("location"), max_length=120, blank=True)
+    description = models.TextField(_("construction content"), blank=True)
+    is_demo = models.BooleanField(_("demo data"), default=False)
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+    updated_at = models.DateTimeField(_("updated at"), auto_now=True)
+
+    history = HistoricalRecords(m2m_fields=[managers], excluded_fields=["updated_at"])
+
+    class Meta:
+        ordering = ["code"]
+        verbose_name = _("key project")
+        verbose_name_plural = _("key projects")
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(total_investment__gte=0), name="project_total_investment_not_negative"
+            ),
+            models.CheckConstraint(
+                condition=Q(planned_start__isnull=True)
+                | Q(planned_completion__isnull=True)
+                | Q(planned_completion__gte=F("planned_start")),
+                name="project_completion_not_before_start",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+    @property
+    def is_industrial(self) -> bool:
+        return self.category == self.Category.INDUSTRIAL
+
+
+class Phase(models.Model):
+    """A construction phase, e.g. phase 1: a line for 20,000 fuel-cell systems a year."""
+
+    project_path = "project"
+
+    project = models.ForeignKey(Project, models.CASCADE, related_name="phases", verbose_name=_("project"))
+    number = models.PositiveSmallIntegerField(_("phase number"))
+    name = models.CharField(_("name"), max_length=60)
+    scope = models.TextField(_("construction content"), blank=True)
+    investment = money_field(_("investment (10k yuan)"), null=True, blank=True)
+    planned_start = models.DateField(_("planned start"), null=True, blank=True)
+    planned_completion = models.DateField(_("planned completion"), null=True, blank=True)
+
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["project", "number"]
+        verbose_name = _("phase")
+        verbose_name_plural = _("phases")
+        constraints = [
+            models.UniqueConstraint(fields=["project", "number"], name="phase_number_unique_per_project"),
+            models.CheckConstraint(
+                condition=Q(investment__isnull=True) | Q(investment__gte=0),
+                name="phase_investment_not_negative",
+            ),
+            models.CheckConstraint(
+                condition=Q(planned_start__isnull=True)
+                | Q(planned_completion__isnull=True)
+                | Q(planned_completion__gte=F("planned_start")),
+                name="phase_completion_not_before_start",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.project} · {self.name}"
+
+
+class Milestone(models.Model):
+    """A time node (节点): the baseline is fixed when the plan is approved; the forecast
+    and the actual date move. A slip is the forecast, or today, passing the baseline."""
+
+    project_path = "project"
+
+    project = models.ForeignKey(Project, models.CASCADE, related_name="milestones", verbose_name=_("project"))
+    phase = models.ForeignKey(
+        Phase, models.SET_NULL, null=True, blank=True, related_name="milestones", verbose_name=_("phase")
+    )
+    sequence = models.PositiveSmallIntegerField(_("sequence"))
+    name = models.CharField(_("name"), max_length=80)
+    baseline_date = models.DateField(_("baseline date"))
+    forecast_date = models.DateField(_("forecast date"), null=True, blank=True)
+    actual_date = models.DateField(_("actual date"), null=True, blank=True)
+
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["project", "sequence"]
+        verbose_name = _("milestone")
+        verbose_name_plural = _("milestones")
+        constraints = [
+            models.UniqueConstraint(fields=["project", "sequence"], name="milestone_sequence_unique_per_project"),
+        ]
+        indexes = [models.Index(fields=["baseline_date"], name="milestone_baseline_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.project} · {self.name}"
+
+    def clean(self) -> None:
+        from django.core.exceptions import ValidationError
+
+        errors = {}
+        if self.actual_date and self.actual_date > timezone.localdate():
+            errors["actual_date"] = _("The actual date cannot be in the future.")
+        if self.project_id:
+            siblings = Milestone.objects.filter(project_id=self.project_id).exclude(pk=self.pk)
+            earlier = siblings.filter(sequence__lt=self.sequence, baseline_date__gt=self.baseline_date)
+            later = siblings.filter(sequence__gt=self.sequence, baseline_date__lt=self.baseline_date)
+            if earlier.exists() or later.exists():
+                errors["baseline_date"] = _(
+                    "Baseline dates must follow the order of the milestones."
+                )
+        if errors:
+            raise ValidationError(errors)
+
+    @property
+    def expected_date(self):
+        """When it happened, or when it is now expected."""
+        return self.actual_date or self.forecast_date or self.baseline_date
+
+    def slip_days(self, as_of) -> int:
+        """Days past the baseline: by the actual date, the forecast, or today if neither."""
+        reference = self.actual_date or max(filter(None, [self.forecast_date, as_of]))
+        return max((reference - self.baseline_date).days, 0)
+
+
+class AnnualPlan(models.Model):
+    project_path = "project"
+
+    project = models.ForeignKey(Project, models.CASCADE, related_name="annual_plans", verbose_name=_("project"))
+    year = models.PositiveSmallIntegerField(_("year"))
+    planned_investment = money_field(_("planned investment (10k yuan)"))
+
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["project", "year"]
+        verbose_name = _("annual investment plan")
+        verbose_name_plural = _("annual investment plans")
+        constraints = [
+            models.UniqueConstraint(fields=["project", "year"], name="annual_plan_unique_per_year"),
+            models.CheckConstraint(
+                condition=Q(planned_investment__gte=0), name="annual_plan_not_negative"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.project} · {self.year}"
+
+
+class MonthlyInvestment(models.Model):
+    """Investment completed in one month (not cumulative)."""
+
+    project_path = "project"
+
+    project = models.ForeignKey(
+        Project, models.CASCADE, related_name="monthly_investments", verbose_name=_("project")
+    )
+    year = models.PositiveSmallIntegerField(_("year"))
+    month = models.PositiveSmallIntegerField(_("month"))
+    completed_amount = money_field(_("completed (10k yuan)"))
+    note = models.CharField(_("note"), max_length=200, blank=True)
+
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["project", "year", "month"]
+        verbose_name = _("monthly investment completed")
+        verbose_name_plural = _("monthly investment completed")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["project", "year", "month"], name="monthly_investment_unique_per_month"
+            ),
+            models.CheckConstraint(
+                condition=Q(completed_amount__gte=0), name="monthly_investment_not_negative"
+            ),
+            models.CheckConstraint(condition=Q(month__gte=1, month__lte=12), name="monthly_investment_month_valid"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.project} · {self.year}-{self.month:02d}"
+
+
+class ZoneTarget(models.Model):
+    """The zone's goals for a year, e.g. 28 projects, 152.5 亿元 total, 50 亿元 planned,
+    industrial investment of at least 55 亿元 (确保) and 70 亿元 if possible (力争)."""
+
+    year = models.PositiveSmallIntegerField(_("year"), unique=True)
+    project_count = models.PositiveSmallIntegerField(_("number of key projects"))
+    total_investment = money_field(_("total investment (10k yuan)"))
+    planned_investment = money_field(_("planned investment for the year (10k yuan)"))
+    industrial_ensure = money_field(_("industrial investment to ensure (10k yuan)"))
+    industrial_strive = money_field(_("industrial investment to strive for (10k yuan)"))
+
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["-year"]
+        verbose_name = _("zone target")
+        verbose_name_plural = _("zone targets")
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(total_investment__gte=0, planned_investment__gte=0, industrial_ensure__gte=0),
+                name="zone_target_not_negative",
+            ),
+            models.CheckConstraint(
+                condition=Q(industrial_strive__gte=F("industrial_ensure")),
+                name="zone_target_strive_not_below_ensure",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return str(self.year)

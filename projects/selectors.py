@@ -1,0 +1,103 @@
+"""Reads of the register. Each returns a queryset or plain values with a fixed number of
+queries, whatever the number of projects."""
+
+from dataclasses import dataclass
+from datetime import date
+from decimal import Decimal
+
+from django.db.models import DecimalField, OuterRef, Q, QuerySet, Subquery, Sum, Value
+from django.db.models.functions import Coalesce
+
+from hitech_zone import permissions
+from projects.models import AnnualPlan, MonthlyInvestment, Project, ZoneTarget
+
+ZERO = Value(Decimal(0), output_field=DecimalField(max_digits=14, decimal_places=2))
+
+
+def _sum_subquery(queryset: QuerySet, field: str) -> Coalesce:
+    summed = (
+        queryset.filter(project=OuterRef("pk"))
+        .order_by()
+        .values("project")
+        .annotate(total=Sum(field))
+        .values("total")
+    )
+    return Coalesce(Subquery(summed, output_field=DecimalField(max_digits=14, decimal_places=2)), ZERO)
+
+
+def project_list(*, user, year: int, through_month: int = 12) -> QuerySet[Project]:
+    """Projects the user may see, with the year's plan and the investment completed in
+    that year up to `through_month`, as `annual_plan` and `completed_ytd` (万元)."""
+    queryset = permissions.scope(user, Project.objects.all())
+    return queryset.select_related("sector", "park", "responsible_person").annotate(
+        annual_plan=_sum_subquery(AnnualPlan.objects.filter(year=year), "planned_investment"),
+        completed_ytd=_sum_subquery(
+            MonthlyInvestment.objects.filter(year=year, month__lte=through_month), "completed_amount"
+        ),
+    )
+
+
+def year_elapsed_share(as_of: date) -> Decimal:
+    """序时进度: the share of the year gone by at the end of `as_of`."""
+    year_start = date(as_of.year, 1, 1)
+    days_in_year = (date(as_of.year + 1, 1, 1) - year_start).days
+    return Decimal((as_of - year_start).days + 1) / Decimal(days_in_year)
+
+
+@dataclass(frozen=True)
+class ZoneSummary:
+    year: int
+    as_of: date
+    project_count: int
+    total_investment: Decimal
+    annual_plan: Decimal
+    completed_ytd: Decimal
+    industrial_completed_ytd: Decimal
+    elapsed_share: Decimal
+    target: ZoneTarget | None
+
+    @property
+    def due_by_now(self) -> Decimal:
+        """The part of the annual plan due by today (序时进度), 万元."""
+        return (self.annual_plan * self.elapsed_share).quantize(Decimal("0.01"))
+
+    @property
+    def plan_share_completed(self) -> Decimal | None:
+        return self.completed_ytd / self.annual_plan if self.annual_plan else None
+
+    @property
+    def ahead_of_schedule(self) -> bool:
+        return self.completed_ytd >= self.due_by_now
+
+
+def zone_summary(*, user, as_of: date) -> ZoneSummary:
+    """Totals over the projects the user may see, for the year of `as_of`. Three queries."""
+    year = as_of.year
+    projects = permissions.scope(user, Project.objects.all())
+    totals = projects.aggregate(
+        project_count=Coalesce(Sum(Value(1)), 0),
+        total_investment=Coalesce(Sum("total_investment"), ZERO),
+    )
+    plans = AnnualPlan.objects.filter(project__in=projects, year=year).aggregate(
+        total=Coalesce(Sum("planned_investment"), ZERO)
+    )
+    completed = MonthlyInvestment.objects.filter(
+        project__in=projects, year=year, month__lte=as_of.month
+    ).aggregate(
+        total=Coalesce(Sum("completed_amount"), ZERO),
+        industrial=Coalesce(
+            Sum("completed_amount", filter=Q(project__category=Project.Category.INDUSTRIAL)), ZERO
+        ),
+    )
+    return ZoneSummary(
+        year=year,
+        as_of=as_of,
+        project_count=totals["project_count"],
+        total_investment=totals["total_investment"],
+        annual_plan=plans["total"],
+        completed_ytd=completed["total"],
+        industrial_completed_ytd=completed["industrial"],
+        elapsed_share=year_elapsed_share(as_of),
+        target=ZoneTarget.objects.filter(year=year).first(),
+    )
+
