@@ -2,8 +2,6 @@
 
 from decimal import ROUND_HALF_UP, Decimal
 
-from django.utils.formats import number_format
-
 WAN_PER_YI = Decimal(10_000)
 MONEY_MAX_DIGITS = 14
 MONEY_DECIMAL_PLACES = 2
@@ -20,7 +18,8 @@ def yi_to_wan(amount_yi: Decimal) -> Decimal:
 def _trimmed(value: Decimal, places: int) -> str:
     quantum = Decimal(1).scaleb(-places)
     rounded = value.quantize(quantum, rounding=ROUND_HALF_UP)
-    text = number_format(rounded, decimal_pos=places, use_l10n=True, force_grouping=True)
+    # Grouped by thousands in both languages, as official Chinese statistics print them.
+    text = f"{rounded:,.{places}f}"
     if "." in text:
         text = text.rstrip("0").rstrip(".")
     return text
@@ -33,6 +32,11 @@ def format_yi(amount_wan: Decimal | None, places: int = 2) -> str:
 
 def format_wan(amount_wan: Decimal | None, places: int = 2) -> str:
     return _trimmed(amount_wan or Decimal(0), places)
+
+
+def quantize_money(amount_wan: Decimal | None) -> Decimal:
+    """Two decimals, whatever the database returned (SQLite drops trailing zeros)."""
+    return (amount_wan or Decimal(0)).quantize(Decimal("0.01"))
 
 
 def percent(part: Decimal | None, whole: Decimal | None, places: int = 1) -> Decimal | None:

@@ -57,7 +57,23 @@ OWN_PROJECTS = {
 }
 
 
-def roles_of(user: User | AnonymousUser) -> frozenset[Role]:
+class SystemActor:
+    """The actor for scheduled jobs and commands that work on the whole register."""
+
+    is_authenticated = True
+    is_active = True
+    pk = None
+
+    def __str__(self) -> str:
+        return "system"
+
+
+SYSTEM = SystemActor()
+
+
+def roles_of(user: User | AnonymousUser | SystemActor) -> frozenset[Role]:
+    if user is SYSTEM:
+        return frozenset({Role.ADMIN})
     if not user.is_authenticated or not user.is_active:
         return frozenset()
     cached = getattr(user, "_hitech_roles", None)
@@ -86,7 +102,9 @@ def _project_path(model: type[models.Model]) -> str:
         raise TypeError(f"{model.__name__} does not declare project_path") from None
 
 
-def scope(user: User | AnonymousUser, queryset: models.QuerySet[M], action: Action = Action.VIEW) -> models.QuerySet[M]:
+def scope(
+    user: User | AnonymousUser, queryset: models.QuerySet[M], action: Action = Action.VIEW
+) -> models.QuerySet[M]:
     """The rows of a project-bound queryset this user may reach for `action`."""
     roles = roles_of(user)
     if roles & ALL_PROJECTS[action]:

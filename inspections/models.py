@@ -28,7 +28,9 @@ class Department(models.Model):
 class SiteVisit(models.Model):
     project_path = "project"
 
-    project = models.ForeignKey(Project, models.PROTECT, related_name="site_visits", verbose_name=_("project"))
+    project = models.ForeignKey(
+        Project, models.PROTECT, related_name="site_visits", verbose_name=_("project")
+    )
     visited_on = models.DateField(_("date of visit"))
     notes = models.TextField(_("notes"), blank=True)
     created_by = models.ForeignKey(
@@ -56,10 +58,12 @@ class VisitParticipant(models.Model):
 
     project_path = "visit__project"
 
-    visit = models.ForeignKey(SiteVisit, models.CASCADE, related_name="participants", verbose_name=_("site visit"))
+    visit = models.ForeignKey(
+        SiteVisit, models.CASCADE, related_name="participants", verbose_name=_("site visit")
+    )
     side = models.CharField(_("side"), max_length=12, choices=Side)
     name = models.CharField(_("name"), max_length=60)
-    title = models.CharField(_("title"), max_length=120, blank=True)
+    title = models.CharField(_("job title"), max_length=120, blank=True)
     sort_order = models.PositiveSmallIntegerField(_("sort order"), default=0)
 
     class Meta:
@@ -100,17 +104,31 @@ class Issue(models.Model):
 
     project_path = "project"
 
-    project = models.ForeignKey(Project, models.PROTECT, related_name="issues", verbose_name=_("project"))
+    project = models.ForeignKey(
+        Project, models.PROTECT, related_name="issues", verbose_name=_("project")
+    )
     site_visit = models.ForeignKey(
-        SiteVisit, models.SET_NULL, null=True, blank=True, related_name="issues", verbose_name=_("site visit")
+        SiteVisit,
+        models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="issues",
+        verbose_name=_("site visit"),
     )
     title = models.CharField(_("title"), max_length=120)
     description = models.TextField(_("description"), blank=True)
     category = models.CharField(_("category"), max_length=20, choices=Category)
-    severity = models.CharField(_("severity"), max_length=10, choices=Severity, default=Severity.NORMAL)
+    severity = models.CharField(
+        _("severity"), max_length=10, choices=Severity, default=Severity.NORMAL
+    )
     status = models.CharField(_("status"), max_length=12, choices=Status, default=Status.RAISED)
     department = models.ForeignKey(
-        Department, models.PROTECT, null=True, blank=True, related_name="issues", verbose_name=_("department")
+        Department,
+        models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="issues",
+        verbose_name=_("department"),
     )
     deadline = models.DateField(_("deadline"), null=True, blank=True)
     result = models.TextField(_("result"), blank=True)
@@ -152,7 +170,9 @@ class FollowUp(models.Model):
 
     project_path = "issue__project"
 
-    issue = models.ForeignKey(Issue, models.CASCADE, related_name="follow_ups", verbose_name=_("issue"))
+    issue = models.ForeignKey(
+        Issue, models.CASCADE, related_name="follow_ups", verbose_name=_("issue")
+    )
     action = models.TextField(_("action"))
     actor = models.ForeignKey(
         settings.AUTH_USER_MODEL,
@@ -163,11 +183,18 @@ class FollowUp(models.Model):
         verbose_name=_("by (user)"),
     )
     actor_name = models.CharField(
-        _("by"), max_length=80, blank=True, help_text=_("For someone without an account, e.g. the company.")
+        _("by"),
+        max_length=80,
+        blank=True,
+        help_text=_("For someone without an account, e.g. the company."),
     )
     acted_at = models.DateTimeField(_("when"))
-    status_before = models.CharField(_("status before"), max_length=12, choices=Issue.Status, blank=True)
-    status_after = models.CharField(_("status after"), max_length=12, choices=Issue.Status, blank=True)
+    status_before = models.CharField(
+        _("status before"), max_length=12, choices=Issue.Status, blank=True
+    )
+    status_after = models.CharField(
+        _("status after"), max_length=12, choices=Issue.Status, blank=True
+    )
 
     class Meta:
         ordering = ["issue", "acted_at", "id"]

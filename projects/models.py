@@ -74,12 +74,20 @@ class Project(models.Model):
     code = models.CharField(_("project code"), max_length=30, unique=True)
     name = models.CharField(_("project name"), max_length=120)
     company = models.CharField(_("company"), max_length=120)
-    sector = models.ForeignKey(Sector, models.PROTECT, related_name="projects", verbose_name=_("sector"))
-    park = models.ForeignKey(Park, models.PROTECT, related_name="projects", verbose_name=_("park or carrier"))
+    sector = models.ForeignKey(
+        Sector, models.PROTECT, related_name="projects", verbose_name=_("sector")
+    )
+    park = models.ForeignKey(
+        Park, models.PROTECT, related_name="projects", verbose_name=_("park or carrier")
+    )
     level = models.CharField(_("level"), max_length=12, choices=Level, default=Level.CITY)
-    category = models.CharField(_("category"), max_length=16, choices=Category, default=Category.INDUSTRIAL)
+    category = models.CharField(
+        _("category"), max_length=16, choices=Category, default=Category.INDUSTRIAL
+    )
     total_investment = money_field(_("total investment (10k yuan)"))
-    status = models.CharField(_("status"), max_length=14, choices=Status, default=Status.PREPARATION)
+    status = models.CharField(
+        _("status"), max_length=14, choices=Status, default=Status.PREPARATION
+    )
     planned_start = models.DateField(_("planned start"), null=True, blank=True)
     planned_completion = models.DateField(_("planned completion"), null=True, blank=True)
     responsible_person = models.ForeignKey(
@@ -139,7 +147,9 @@ class Phase(models.Model):
 
     project_path = "project"
 
-    project = models.ForeignKey(Project, models.CASCADE, related_name="phases", verbose_name=_("project"))
+    project = models.ForeignKey(
+        Project, models.CASCADE, related_name="phases", verbose_name=_("project")
+    )
     number = models.PositiveSmallIntegerField(_("phase number"))
     name = models.CharField(_("name"), max_length=60)
     scope = models.TextField(_("construction content"), blank=True)
@@ -154,7 +164,9 @@ class Phase(models.Model):
         verbose_name = _("phase")
         verbose_name_plural = _("phases")
         constraints = [
-            models.UniqueConstraint(fields=["project", "number"], name="phase_number_unique_per_project"),
+            models.UniqueConstraint(
+                fields=["project", "number"], name="phase_number_unique_per_project"
+            ),
             models.CheckConstraint(
                 condition=Q(investment__isnull=True) | Q(investment__gte=0),
                 name="phase_investment_not_negative",
@@ -177,9 +189,16 @@ class Milestone(models.Model):
 
     project_path = "project"
 
-    project = models.ForeignKey(Project, models.CASCADE, related_name="milestones", verbose_name=_("project"))
+    project = models.ForeignKey(
+        Project, models.CASCADE, related_name="milestones", verbose_name=_("project")
+    )
     phase = models.ForeignKey(
-        Phase, models.SET_NULL, null=True, blank=True, related_name="milestones", verbose_name=_("phase")
+        Phase,
+        models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="milestones",
+        verbose_name=_("phase"),
     )
     sequence = models.PositiveSmallIntegerField(_("sequence"))
     name = models.CharField(_("name"), max_length=80)
@@ -194,7 +213,9 @@ class Milestone(models.Model):
         verbose_name = _("milestone")
         verbose_name_plural = _("milestones")
         constraints = [
-            models.UniqueConstraint(fields=["project", "sequence"], name="milestone_sequence_unique_per_project"),
+            models.UniqueConstraint(
+                fields=["project", "sequence"], name="milestone_sequence_unique_per_project"
+            ),
         ]
         indexes = [models.Index(fields=["baseline_date"], name="milestone_baseline_idx")]
 
@@ -209,8 +230,12 @@ class Milestone(models.Model):
             errors["actual_date"] = _("The actual date cannot be in the future.")
         if self.project_id:
             siblings = Milestone.objects.filter(project_id=self.project_id).exclude(pk=self.pk)
-            earlier = siblings.filter(sequence__lt=self.sequence, baseline_date__gt=self.baseline_date)
-            later = siblings.filter(sequence__gt=self.sequence, baseline_date__lt=self.baseline_date)
+            earlier = siblings.filter(
+                sequence__lt=self.sequence, baseline_date__gt=self.baseline_date
+            )
+            later = siblings.filter(
+                sequence__gt=self.sequence, baseline_date__lt=self.baseline_date
+            )
             if earlier.exists() or later.exists():
                 errors["baseline_date"] = _(
                     "Baseline dates must follow the order of the milestones."
@@ -232,7 +257,9 @@ class Milestone(models.Model):
 class AnnualPlan(models.Model):
     project_path = "project"
 
-    project = models.ForeignKey(Project, models.CASCADE, related_name="annual_plans", verbose_name=_("project"))
+    project = models.ForeignKey(
+        Project, models.CASCADE, related_name="annual_plans", verbose_name=_("project")
+    )
     year = models.PositiveSmallIntegerField(_("year"))
     planned_investment = money_field(_("planned investment (10k yuan)"))
 
@@ -279,7 +306,9 @@ class MonthlyInvestment(models.Model):
             models.CheckConstraint(
                 condition=Q(completed_amount__gte=0), name="monthly_investment_not_negative"
             ),
-            models.CheckConstraint(condition=Q(month__gte=1, month__lte=12), name="monthly_investment_month_valid"),
+            models.CheckConstraint(
+                condition=Q(month__gte=1, month__lte=12), name="monthly_investment_month_valid"
+            ),
         ]
 
     def __str__(self) -> str:
@@ -305,7 +334,9 @@ class ZoneTarget(models.Model):
         verbose_name_plural = _("zone targets")
         constraints = [
             models.CheckConstraint(
-                condition=Q(total_investment__gte=0, planned_investment__gte=0, industrial_ensure__gte=0),
+                condition=Q(
+                    total_investment__gte=0, planned_investment__gte=0, industrial_ensure__gte=0
+                ),
                 name="zone_target_not_negative",
             ),
             models.CheckConstraint(

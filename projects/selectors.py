@@ -9,6 +9,7 @@ from django.db.models import DecimalField, OuterRef, Q, QuerySet, Subquery, Sum,
 from django.db.models.functions import Coalesce
 
 from hitech_zone import permissions
+from hitech_zone.money import quantize_money
 from projects.models import AnnualPlan, MonthlyInvestment, Project, ZoneTarget
 
 ZERO = Value(Decimal(0), output_field=DecimalField(max_digits=14, decimal_places=2))
@@ -22,7 +23,9 @@ def _sum_subquery(queryset: QuerySet, field: str) -> Coalesce:
         .annotate(total=Sum(field))
         .values("total")
     )
-    return Coalesce(Subquery(summed, output_field=DecimalField(max_digits=14, decimal_places=2)), ZERO)
+    return Coalesce(
+        Subquery(summed, output_field=DecimalField(max_digits=14, decimal_places=2)), ZERO
+    )
 
 
 def project_list(*, user, year: int, through_month: int = 12) -> QuerySet[Project]:
@@ -32,7 +35,8 @@ def project_list(*, user, year: int, through_month: int = 12) -> QuerySet[Projec
     return queryset.select_related("sector", "park", "responsible_person").annotate(
         annual_plan=_sum_subquery(AnnualPlan.objects.filter(year=year), "planned_investment"),
         completed_ytd=_sum_subquery(
-            MonthlyInvestment.objects.filter(year=year, month__lte=through_month), "completed_amount"
+            MonthlyInvestment.objects.filter(year=year, month__lte=through_month),
+            "completed_amount",
         ),
     )
 
@@ -93,11 +97,10 @@ def zone_summary(*, user, as_of: date) -> ZoneSummary:
         year=year,
         as_of=as_of,
         project_count=totals["project_count"],
-        total_investment=totals["total_investment"],
-        annual_plan=plans["total"],
-        completed_ytd=completed["total"],
-        industrial_completed_ytd=completed["industrial"],
+        total_investment=quantize_money(totals["total_investment"]),
+        annual_plan=quantize_money(plans["total"]),
+        completed_ytd=quantize_money(completed["total"]),
+        industrial_completed_ytd=quantize_money(completed["industrial"]),
         elapsed_share=year_elapsed_share(as_of),
         target=ZoneTarget.objects.filter(year=year).first(),
     )
-

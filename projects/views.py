@@ -5,7 +5,6 @@ from django.views.decorators.http import require_GET
 
 from hitech_zone import permissions
 from projects import selectors
-from projects.models import Project
 
 
 @require_GET

@@ -27,3 +27,8 @@ def yi_number(amount_wan: Decimal | None) -> str:
 @register.filter
 def pct(value: Decimal | None) -> str:
     return "—" if value is None else f"{value}%"
+
+
+@register.filter
+def wan_number(amount_wan: Decimal | None) -> str:
+    return money.format_wan(amount_wan)

@@ -1,0 +1,59 @@
+# The two commands: `make run` and `make test`. Everything else is a step they share.
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+PORT ?= 8000
+export PORT
+# Development defaults; a deployment sets DEBUG=0 and its own SECRET_KEY.
+export DEBUG ?= 1
+MANAGE := $(BIN)/python manage.py
+
+.PHONY: run test setup check-system venv translations migrate demo lint format check lock clean
+
+run: setup demo ## Set up, load the demo data and serve on 127.0.0.1:$(PORT) with a worker and beat
+	scripts/run-dev.sh
+
+test: check-system venv translations ## Set up and run the whole suite
+	$(BIN)/pytest; rc=$$?; \
+	if [ $$rc -eq 5 ]; then echo "pytest collected no tests: that is a failure"; exit 1; fi; exit $$rc
+
+setup: check-system venv translations migrate
+
+check-system:
+	@$(PYTHON) scripts/check_system.py
+
+venv: $(VENV)/.installed
+
+$(VENV)/.installed: requirements/dev.txt
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --disable-pip-version-check --require-hashes -r requirements/dev.txt
+	touch $@
+
+translations: venv
+	$(MANAGE) compile_translations
+
+migrate: venv
+	$(MANAGE) migrate --noinput
+
+demo: migrate
+	$(MANAGE) load_demo
+
+lint: venv ## ruff, Django's checks, and no model change without a migration
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(MANAGE) check
+	$(MANAGE) makemigrations --check --dry-run
+	$(BIN)/python scripts/check_compose.py
+
+format: venv
+	$(BIN)/ruff check --fix .
+	$(BIN)/ruff format .
+
+lock: ## Re-pin requirements/*.txt from requirements/*.in
+	$(BIN)/pip install --quiet pip-tools
+	cd requirements && ../$(BIN)/pip-compile --quiet --generate-hashes --allow-unsafe --strip-extras --no-emit-index-url --no-emit-find-links base.in -o base.txt
+	cd requirements && ../$(BIN)/pip-compile --quiet --generate-hashes --allow-unsafe --strip-extras --no-emit-index-url --no-emit-find-links dev.in -o dev.txt
+
+clean:
+	rm -rf $(VENV) var staticfiles .pytest_cache .ruff_cache

@@ -1,0 +1,101 @@
+from django.contrib import admin
+from simple_history.admin import SimpleHistoryAdmin
+
+from projects.models import (
+    AnnualPlan,
+    Milestone,
+    MonthlyInvestment,
+    Park,
+    Phase,
+    Project,
+    Sector,
+    ZoneTarget,
+)
+
+
+@admin.register(Park)
+class ParkAdmin(admin.ModelAdmin):
+    list_display = ("name", "kind", "code", "sort_order")
+    list_filter = ("kind",)
+    search_fields = ("name", "code")
+
+
+@admin.register(Sector)
+class SectorAdmin(admin.ModelAdmin):
+    list_display = ("name", "code", "sort_order")
+    search_fields = ("name", "code")
+
+
+class PhaseInline(admin.TabularInline):
+    model = Phase
+    extra = 0
+
+
+class MilestoneInline(admin.TabularInline):
+    model = Milestone
+    extra = 0
+    fields = ("sequence", "name", "phase", "baseline_date", "forecast_date", "actual_date")
+
+
+@admin.register(Project)
+class ProjectAdmin(SimpleHistoryAdmin):
+    list_display = (
+        "code",
+        "name",
+        "company",
+        "park",
+        "sector",
+        "status",
+        "total_investment",
+        "responsible_person",
+        "is_demo",
+    )
+    list_filter = ("status", "park", "sector", "category", "level", "is_demo")
+    search_fields = ("code", "name", "company")
+    list_select_related = ("park", "sector", "responsible_person")
+    autocomplete_fields = ("responsible_person", "leader_in_charge")
+    filter_horizontal = ("managers",)
+    inlines = [PhaseInline, MilestoneInline]
+
+
+@admin.register(Phase)
+class PhaseAdmin(SimpleHistoryAdmin):
+    list_display = ("project", "number", "name", "planned_start", "planned_completion")
+    list_select_related = ("project",)
+    search_fields = ("project__name", "name")
+
+
+@admin.register(Milestone)
+class MilestoneAdmin(SimpleHistoryAdmin):
+    list_display = ("project", "sequence", "name", "baseline_date", "forecast_date", "actual_date")
+    list_select_related = ("project",)
+    search_fields = ("project__name", "name")
+    date_hierarchy = "baseline_date"
+
+
+@admin.register(AnnualPlan)
+class AnnualPlanAdmin(SimpleHistoryAdmin):
+    list_display = ("project", "year", "planned_investment")
+    list_filter = ("year",)
+    list_select_related = ("project",)
+    search_fields = ("project__name",)
+
+
+@admin.register(MonthlyInvestment)
+class MonthlyInvestmentAdmin(SimpleHistoryAdmin):
+    list_display = ("project", "year", "month", "completed_amount")
+    list_filter = ("year", "month")
+    list_select_related = ("project",)
+    search_fields = ("project__name",)
+
+
+@admin.register(ZoneTarget)
+class ZoneTargetAdmin(SimpleHistoryAdmin):
+    list_display = (
+        "year",
+        "project_count",
+        "total_investment",
+        "planned_investment",
+        "industrial_ensure",
+        "industrial_strive",
+    )

@@ -1,0 +1,113 @@
+"""Factories for tests: one place, so a model change is mended once."""
+
+from datetime import date
+from decimal import Decimal
+
+import factory
+from django.contrib.auth import get_user_model
+from django.utils import timezone
+
+from inspections.models import Department, Issue, SiteVisit
+from projects.models import AnnualPlan, Milestone, MonthlyInvestment, Park, Project, Sector
+
+
+class UserFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = get_user_model()
+        django_get_or_create = ("username",)
+
+    username = factory.Sequence(lambda n: f"user{n}")
+    full_name = factory.Sequence(lambda n: f"测试用户{n}")
+    password = factory.django.Password("test-pass-123")
+
+
+class ParkFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Park
+        django_get_or_create = ("code",)
+
+    code = factory.Sequence(lambda n: f"park-{n}")
+    name = factory.Sequence(lambda n: f"测试园区{n}")
+
+
+class SectorFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Sector
+        django_get_or_create = ("code",)
+
+    code = factory.Sequence(lambda n: f"sector-{n}")
+    name = factory.Sequence(lambda n: f"测试产业{n}")
+
+
+class ProjectFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Project
+
+    code = factory.Sequence(lambda n: f"T-{n:04d}")
+    name = factory.Sequence(lambda n: f"测试项目{n}")
+    company = "测试科技有限公司"
+    sector = factory.SubFactory(SectorFactory)
+    park = factory.SubFactory(ParkFactory)
+    total_investment = Decimal("50000")
+    status = Project.Status.CONSTRUCTION
+    planned_start = date(2026, 3, 1)
+    planned_completion = date(2027, 12, 31)
+    responsible_person = factory.SubFactory(UserFactory)
+
+
+class MilestoneFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Milestone
+
+    project = factory.SubFactory(ProjectFactory)
+    sequence = factory.Sequence(lambda n: n + 1)
+    name = "开工"
+    baseline_date = date(2026, 4, 1)
+
+
+class AnnualPlanFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = AnnualPlan
+
+    project = factory.SubFactory(ProjectFactory)
+    year = 2026
+    planned_investment = Decimal("10000")
+
+
+class MonthlyInvestmentFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = MonthlyInvestment
+
+    project = factory.SubFactory(ProjectFactory)
+    year = 2026
+    month = 1
+    completed_amount = Decimal("800")
+
+
+class DepartmentFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Department
+        django_get_or_create = ("code",)
+
+    code = factory.Sequence(lambda n: f"dept-{n}")
+    name = factory.Sequence(lambda n: f"测试局{n}")
+
+
+class SiteVisitFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = SiteVisit
+
+    project = factory.SubFactory(ProjectFactory)
+    visited_on = date(2026, 4, 8)
+    created_by = factory.SubFactory(UserFactory)
+
+
+class IssueFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Issue
+
+    project = factory.SubFactory(ProjectFactory)
+    title = "建材供应不足"
+    category = Issue.Category.MATERIAL_SUPPLY
+    raised_by = factory.SubFactory(UserFactory)
+    raised_at = factory.LazyFunction(timezone.now)

@@ -1,0 +1,65 @@
+from datetime import date
+from decimal import Decimal
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+
+from projects import selectors
+from tests import factories
+
+pytestmark = pytest.mark.django_db
+
+
+def add_projects(count: int, year: int, managers=()) -> None:
+    for _ in range(count):
+        project = factories.ProjectFactory(total_investment=Decimal("10000"))
+        project.managers.add(*managers)
+        factories.AnnualPlanFactory(project=project, year=year, planned_investment=Decimal("3000"))
+        for month in (1, 2):
+            factories.MonthlyInvestmentFactory(
+                project=project, year=year, month=month, completed_amount=Decimal("250.50")
+            )
+
+
+def dashboard_queries(client) -> int:
+    with CaptureQueriesContext(connection) as queries:
+        response = client.get("/")
+    assert response.status_code == 200
+    return len(queries)
+
+
+@pytest.mark.parametrize("role_fixture", ["official", "manager"])
+def test_the_first_page_runs_a_fixed_number_of_queries(client, request, role_fixture, today):
+    user = request.getfixturevalue(role_fixture)
+    client.force_login(user)
+    add_projects(2, today.year, managers=[user])
+    few = dashboard_queries(client)
+    add_projects(25, today.year, managers=[user])
+    many = dashboard_queries(client)
+    assert few == many, f"{few} queries for 2 projects, {many} for 27"
+
+
+def test_zone_summary_sums_exactly(official):
+    add_projects(3, 2026)
+    summary = selectors.zone_summary(user=official, as_of=date(2026, 2, 28))
+    assert summary.project_count == 3
+    assert summary.total_investment == Decimal("30000")
+    assert summary.annual_plan == Decimal("9000")
+    assert summary.completed_ytd == Decimal("1503.00")
+    # 序时进度 on 28 Feb: 59 of 365 days.
+    assert summary.due_by_now == (Decimal("9000") * 59 / 365).quantize(Decimal("0.01"))
+
+
+def test_summary_counts_only_months_reported_so_far(official):
+    add_projects(1, 2026)
+    assert selectors.zone_summary(user=official, as_of=date(2026, 1, 15)).completed_ytd == Decimal(
+        "250.50"
+    )
+
+
+def test_the_first_page_shows_totals_in_yi_yuan(client, official, today):
+    factories.ProjectFactory(total_investment=Decimal("1525000"))
+    client.force_login(official)
+    body = client.get("/").content.decode()
+    assert "152.5 亿元" in body
