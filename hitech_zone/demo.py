@@ -1,0 +1,1154 @@
+"""Demo data: the zone's 28 city-level key projects, laid out around the day it runs.
+
+The four projects the news article names carry its facts (is_demo=False); the other 24
+are invented (is_demo=True), as are the third park and every person marked （演示）.
+The article's year is mapped onto the year of `today`; no actual date, issue or follow-up
+lies after `today`, so the data loads on any day of the year.
+
+Loading is idempotent: every row is matched on its natural key and created only when
+missing; rows that exist are left as they are, so a second run writes nothing.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass, field
+from datetime import date, datetime, time, timedelta
+from decimal import ROUND_HALF_UP, Decimal
+from typing import Any, TypeVar
+
+from django.contrib.auth.models import Group
+from django.db import models, transaction
+from django.utils import timezone
+
+from hitech_zone.models import User
+from hitech_zone.permissions import Role, role_groups
+from inspections.models import Department, FollowUp, Issue, SiteVisit, VisitParticipant
+from projects.models import (
+    AnnualPlan,
+    Milestone,
+    MonthlyInvestment,
+    Park,
+    Phase,
+    Project,
+    Sector,
+    ZoneTarget,
+)
+from projects.selectors import year_elapsed_share
+
+M = TypeVar("M", bound=models.Model)
+
+DEMO_PASSWORD = "hitech-demo"
+CHANGE_REASON = "load_demo"
+
+# The zone's figures for the year (万元): 28 projects, 152.5 亿元 in all, 50 亿元 planned
+# for the year, industrial investment of 55 亿元 ensured and 70 亿元 striven for.
+PROJECT_COUNT = 28
+TOTAL_INVESTMENT = Decimal(1_525_000)
+PLANNED_INVESTMENT = Decimal(500_000)
+INDUSTRIAL_ENSURE = Decimal(550_000)
+INDUSTRIAL_STRIVE = Decimal(700_000)
+
+# Year-to-date investment is laid out at this share of 序时进度, so the zone is a little
+# behind plan, as it was in the article's spring.
+PACE_OF_ZONE = Decimal("0.90")
+
+# (years after the current one, month, day): the article's year becomes the current one.
+Day = tuple[int, int, int]
+
+Status = Project.Status
+Category = Project.Category
+IssueStatus = Issue.Status
+
+
+def _on(year: int, day: Day) -> date:
+    return date(year + day[0], day[1], day[2])
+
+
+# ------------------------------------------------------------------ people
+
+
+@dataclass(frozen=True)
+class UserSpec:
+    username: str
+    full_name: str
+    job_title: str
+    role: Role
+    can_sign_in: bool = False
+    is_superuser: bool = False
+
+
+USERS = (
+    UserSpec("admin", "系统管理员（演示）", "系统管理员", Role.ADMIN, True, is_superuser=True),
+    UserSpec("official", "周明（演示）", "项目服务专员", Role.OFFICIAL, True),
+    UserSpec("leader", "姚丽英", "市政协副主席、高新区管委会副主任", Role.LEADER, True),
+    UserSpec("pm", "陈华瑞", "项目现场负责人", Role.PROJECT_MANAGER, True),
+    # Responsible persons (责任人) and a second leader: they exist to be named, not to sign in.
+    UserSpec("shenjianguo", "沈建国（演示）", "高新区管委会副主任", Role.LEADER),
+    UserSpec("guting", "顾婷（演示）", "重点项目办公室主任", Role.OFFICIAL),
+    UserSpec("qianweiguo", "钱卫国（演示）", "经济发展局副局长", Role.OFFICIAL),
+    UserSpec("lujianhua", "陆建华（演示）", "建设局工程科科长", Role.OFFICIAL),
+    UserSpec("xumin", "徐敏（演示）", "项目服务专员", Role.OFFICIAL),
+    UserSpec("shaoyifan", "邵一帆（演示）", "科技局项目专员", Role.OFFICIAL),
+)
+
+# ------------------------------------------------------------------ reference data
+
+PARKS = (
+    ("ai-park", "人工智能产业园", Park.Kind.PARK),
+    ("hydrogen-vehicle-park", "氢能源汽车产业园", Park.Kind.PARK),
+    # The article speaks of 三园一岛 but names only two parks.
+    ("equipment-park", "高端装备产业园（演示）", Park.Kind.PARK),
+    ("kunchenghu-island", "昆承湖金融科技岛", Park.Kind.ISLAND),
+    ("hydrogen-station", "加氢站", Park.Kind.CARRIER),
+)
+
+SECTORS = (
+    ("hydrogen-vehicles", "氢能源汽车"),
+    ("ev-batteries", "新能源电池"),
+    ("5g", "5G"),
+    ("digital-economy", "数字经济"),
+    ("ai", "人工智能"),
+    ("fintech", "金融科技"),
+    ("new-infrastructure", "新基建"),
+    ("high-end-equipment", "高端装备"),
+    ("modern-services", "现代服务业"),
+)
+
+DEPARTMENTS = (
+    ("hr-labour", "组织人事劳动局"),
+    ("economic-development", "经济发展局"),
+    ("construction", "建设局"),
+    ("natural-resources", "自然资源和规划分局"),
+    ("finance", "财政局"),
+    ("science-technology", "科技局"),
+    ("investment-promotion", "招商局"),
+    ("ecology-environment", "生态环境分局"),
+)
+
+# ------------------------------------------------------------------ projects
+
+
+@dataclass(frozen=True)
+class MilestoneSpec:
+    name: str
+    baseline: Day
+    slip: int = 0  # days the work runs behind the baseline
+    blocked: bool = False  # stuck: not reached however long one waits
+    phase: int | None = None
+
+
+def ms(name: str, dy: int, month: int, day: int, slip: int = 0, **kwargs: Any) -> MilestoneSpec:
+    return MilestoneSpec(name, (dy, month, day), slip, **kwargs)
+
+
+@dataclass(frozen=True)
+class PhaseSpec:
+    number: int
+    name: str
+    scope: str
+    investment: int
+    start: Day
+    completion: Day
+
+
+@dataclass(frozen=True)
+class ProjectSpec:
+    code: str
+    name: str
+    company: str
+    sector: str
+    park: str
+    category: Category
+    total: int  # 万元
+    plan: int  # 万元, for the current year
+    responsible: str
+    leader: str
+    location: str
+    description: str
+    milestones: tuple[MilestoneSpec, ...]
+    # The share of its own plan the project keeps up with (the zone's pace is set apart).
+    pace: Decimal = Decimal(1)
+    phases: tuple[PhaseSpec, ...] = ()
+    managers: tuple[str, ...] = ()
+    suspended_from: Day | None = None
+    month_notes: dict[int, str] = field(default_factory=dict)
+    is_demo: bool = True
+
+
+IND, SRV, INF = Category.INDUSTRIAL, Category.SERVICE, Category.INFRASTRUCTURE
+D = Decimal
+
+# fmt: off
+ARTICLE_PROJECTS = (
+    ProjectSpec(
+        code="GX-001", name="江苏正力新能电芯项目", company="江苏正力新能电池技术有限公司",
+        sector="ev-batteries", park="equipment-park", category=IND,
+        total=100_000, plan=50_000, pace=D("0.70"), responsible="official", leader="leader",
+        location="高端装备产业园（演示）E-01 地块",
+        description="新建动力电池电芯生产厂房、仓储及动力站房，购置涂布、卷绕、化成等产线设备，"
+                    "形成动力电池电芯规模化生产能力。上年引进的市级重点项目。",
+        milestones=(
+            ms("项目签约", -1, 8, 28), ms("立项备案", -1, 9, 18), ms("开工", -1, 12, 16),
+            # Building materials from Hubei fell short after work resumed on 24 February.
+            ms("主体封顶", 0, 6, 30, 52), ms("设备安装调试", 0, 10, 31, 45),
+            ms("竣工投产", 1, 3, 31, 45),
+        ),
+        managers=("pm",),
+        month_notes={2: "2月24日复工", 3: "部分建材来自湖北，到货不足，施工放缓"},
+        is_demo=False,
+    ),
+    ProjectSpec(
+        code="GX-002", name="重塑能源科技项目", company="江苏重塑能源科技有限公司",
+        sector="hydrogen-vehicles", park="hydrogen-vehicle-park", category=IND,
+        total=200_000, plan=70_000, pace=D("0.95"), responsible="guting", leader="leader",
+        location="氢能源汽车产业园 H-01 地块",
+        description="氢能源汽车产业园的标杆项目：分三期建设燃料电池汽车核心零部件生产基地，"
+                    "一期为年产2万套燃料电池动力系统的生产线。",
+        milestones=(
+            ms("一期开工", -1, 9, 25, phase=1), ms("一期厂房主体封顶", -1, 12, 20, 6, phase=1),
+            ms("一期设备安装调试", 0, 3, 31, 8, phase=1),
+            # Expected in June; commissioning ran a little long.
+            ms("一期试生产", 0, 6, 30, 16, phase=1),
+            ms("二期开工", 0, 10, 31, 20, phase=2), ms("二期主体封顶", 1, 6, 30, phase=2),
+        ),
+        phases=(
+            PhaseSpec(1, "一期", "年产2万套燃料电池动力系统生产线", 80_000, (-1, 9, 25), (0, 12, 31)),
+            PhaseSpec(2, "二期", "燃料电池电堆及核心零部件生产线（演示）", 70_000, (0, 10, 31), (1, 12, 31)),
+            PhaseSpec(3, "三期", "燃料电池汽车核心零部件研发检测中心（演示）", 50_000, (1, 10, 31), (2, 12, 31)),
+        ),
+        is_demo=False,
+    ),
+    ProjectSpec(
+        code="GX-003", name="昆承湖日航国际中心", company="常熟昆承湖开发建设有限公司（演示）",
+        sector="modern-services", park="kunchenghu-island", category=SRV,
+        total=150_000, plan=40_000, pace=D("0.92"), responsible="lujianhua", leader="leader",
+        location="昆承湖金融科技岛",
+        description="建设国际品牌酒店、甲级写字楼及商业配套组成的城市综合体（投资规模为演示数据）。",
+        milestones=(
+            ms("立项备案", -2, 6, 30), ms("开工", -2, 11, 30), ms("主体结构封顶", 0, 5, 31, 20),
+            ms("幕墙及机电安装", 0, 11, 30), ms("竣工验收", 1, 9, 30),
+        ),
+        is_demo=False,
+    ),
+    ProjectSpec(
+        code="GX-004", name="人工智能科技产业园",
+        company="常熟高新区人工智能产业园开发有限公司（演示）",
+        sector="ai", park="ai-park", category=INF,
+        total=100_000, plan=30_000, pace=D("0.90"), responsible="xumin", leader="leader",
+        location="人工智能产业园",
+        description="建设研发办公楼、中试厂房及公共技术服务平台等产业载体（投资规模为演示数据）。",
+        milestones=(
+            ms("立项备案", -1, 7, 15), ms("土地摘牌", -1, 9, 30), ms("开工", -1, 11, 20),
+            ms("主体封顶", 0, 7, 31, 10), ms("竣工验收", 1, 6, 30),
+        ),
+        is_demo=False,
+    ),
+)
+
+INVENTED_PROJECTS = (
+    ProjectSpec(
+        code="GX-005", name="索特传动设备扩产项目", company="索特传动设备有限公司",
+        sector="high-end-equipment", park="equipment-park", category=IND,
+        total=45_000, plan=20_000, pace=D("1.05"), responsible="qianweiguo", leader="shenjianguo",
+        location="高端装备产业园（演示）E-03 地块",
+        description="企业3月份产能同比增长五成以上；新建精密齿轮箱及传动部件车间，"
+                    "新增数控磨齿、热处理设备，扩大传动装置产能。",
+        milestones=(
+            ms("立项备案", -1, 11, 20), ms("开工", 0, 3, 20), ms("主体封顶", 0, 8, 15),
+            ms("设备安装调试", 0, 11, 30), ms("竣工投产", 1, 3, 31),
+        ),
+    ),
+    ProjectSpec(
+        code="GX-006", name="氢燃料电池膜电极项目", company="常熟氢芯新材料科技有限公司",
+        sector="hydrogen-vehicles", park="hydrogen-vehicle-park", category=IND,
+        total=60_000, plan=22_500, pace=D("0.95"), responsible="guting", leader="leader",
+        location="氢能源汽车产业园 H-03 地块",
+        description="建设膜电极及催化剂生产线，配套研发中心，为园区燃料电池企业就近配套。",
+        milestones=(
+            ms("立项备案", -1, 10, 10), ms("土地摘牌", -1, 12, 15), ms("开工", 0, 3, 10, 12),
+            ms("主体封顶", 0, 9, 30, 15), ms("竣工投产", 1, 6, 30),
+        ),
+    ),
+    ProjectSpec(
+        code="GX-007", name="高新区加氢站建设项目", company="常熟高新氢能源供应有限公司",
+        sector="new-infrastructure", park="hydrogen-station", category=INF,
+        total=8_000, plan=5_000, responsible="lujianhua", leader="leader",
+        location="氢能源汽车产业园东侧",
+        description="建设日加注能力1000公斤的固定式加氢站，服务园区燃料电池公交和物流车辆。",
+        milestones=(
+            ms("立项备案", -1, 10, 20), ms("开工", 0, 1, 15), ms("设备安装调试", 0, 4, 30),
+            ms("竣工验收", 0, 6, 30, 10),
+        ),
+    ),
+    ProjectSpec(
+        code="GX-008", name="氢能重卡整车生产项目", company="江苏氢驰汽车科技有限公司",
+        sector="hydrogen-vehicles", park="hydrogen-vehicle-park", category=IND,
+        total=100_000, plan=15_000, responsible="guting", leader="shenjianguo",
+        location="氢能源汽车产业园 H-05 地块",
+        description="建设燃料电池重卡总装、涂装及检测线，规划年产氢能重卡5000辆。",
+        milestones=(
+            ms("立项备案", -1, 12, 10), ms("土地摘牌", 0, 3, 31, 25),
+            # The permit papers keep coming back: the start cannot be scheduled yet.
+            ms("施工许可", 0, 6, 30, blocked=True),
+            ms("开工", 0, 7, 31), ms("主体封顶", 1, 6, 30), ms("竣工投产", 2, 3, 31),
+        ),
+    ),
+    ProjectSpec(
+        code="GX-009", name="燃料电池储氢瓶项目", company="常熟储氢装备科技有限公司",
+        sector="hydrogen-vehicles", park="hydrogen-vehicle-park", category=IND,
+        total=40_000, plan=15_000, responsible="xumin", leader="leader",
+        location="氢能源汽车产业园 H-02 地块",
+        description="建设车载高压储氢瓶生产线及检测中心，年产储氢瓶3万只。",
+        milestones=(
+            ms("立项备案", -2, 12, 1), ms("开工", -1, 4, 15), ms("主体封顶", -1, 10, 31),
+            ms("设备安装调试", 0, 3, 31, 10), ms("试生产", 0, 5, 31, 5), ms("竣工投产", 0, 12, 31),
+        ),
+    ),
+    ProjectSpec(
+        code="GX-010", name="5G通信模组生产项目", company="常熟五维通信技术有限公司",
+        sector="5g", park="ai-park", category=IND,
+        total=55_000, plan=25_000, responsible="shaoyifan", leader="leader",
+        location="人工智能产业园 A-04 地块",
+        description="建设5G通信模组贴片及整机测试产线，年产5G模组1200万片。",
+        milestones=(
+            ms("立项备案", -1, 8, 30), ms("土地摘牌", -1, 10, 31), ms("开工", 0, 2, 28, 20),
+            ms("主体封顶", 0, 9, 30, 10), ms("竣工投产", 1, 6, 30),
+        ),
+    ),
+    ProjectSpec(
+        code="GX-011", name="5G基站滤波器项目", company="常熟致远微波科技有限公司",
+        sector="5g", park="equipment-park", category=IND,
+        total=30_000, plan=12_000, pace=D("0.45"), responsible="qianweiguo", leader="shenjianguo",
+        location="高端装备产业园（演示）E-06 地块",
+        description="建设5G基站陶瓷介质滤波器生产线，年产滤波器500万只。",
+        milestones=(
+            ms("立项备案", -1, 9, 30), ms("开工", -1, 12, 28), ms("主体封顶", 0, 5, 31, 40),
+            ms("设备安装调试", 0, 9, 30, 60), ms("竣工投产", 1, 1, 31, 60),
+        ),
+    ),
+    ProjectSpec(
+        code="GX-012", name="高新区5G网络覆盖工程", company="常熟高新区新基建投资有限公司",
+        sector="new-infrastructure", park="ai-park", category=INF,
+        total=12_000, plan=6_000, pace=D("0.95"), responsible="shaoyifan", leader="leader",
+        location="高新区全域",
+        description="新建5G宏基站及室内分布系统，实现园区和昆承湖片区5G信号连续覆盖。",
+        milestones=(
+            ms("立项备案", -1, 12, 20), ms("开工", 0, 3, 1), ms("完成首批基站建设", 0, 6, 30),
+            ms("竣工验收", 0, 12, 20),
+        ),
+    ),
+    ProjectSpec(
+        code="GX-013", name="数字经济产业园（一期）", company="常熟数智产业发展有限公司",
+        sector="digital-economy", park="ai-park", category=SRV,
+        total=50_000, plan=15_000, pace=D("0.90"), responsible="xumin", leader="leader",
+        location="人工智能产业园 A-07 地块",
+        description="建设软件研发楼、数字经济企业孵化空间及配套服务设施。",
+        milestones=(
+            ms("立项备案", -1, 6, 30), ms("土地摘牌", -1, 8, 31), ms("开工", -1, 10, 15),
+            ms("主体封顶", 0, 8, 31), ms("竣工验收", 1, 5, 31),
+        ),
+    ),
+    ProjectSpec(
+        code="GX-014", name="工业互联网平台及数据中心项目", company="常熟云算数据科技有限公司",
+        sector="new-infrastructure", park="ai-park", category=INF,
+        total=60_000, plan=20_000, pace=D("0.50"), responsible="lujianhua", leader="shenjianguo",
+        location="人工智能产业园 A-09 地块",
+        description="建设3000个标准机柜的数据中心及工业互联网公共服务平台。",
+        milestones=(
+            ms("立项备案", -1, 8, 15), ms("开工", -1, 11, 30), ms("主体封顶", 0, 6, 30, 35),
+            ms("机电及双回路供电接入", 0, 10, 31, 60), ms("竣工投运", 1, 3, 31, 60),
+        ),
+    ),
+    ProjectSpec(
+        code="GX-015", name="智能网联汽车电子项目", company="常熟智行汽车电子有限公司",
+        sector="ai", park="ai-park", category=IND,
+        total=65_000, plan=20_000, pace=D("0.95"), responsible="shaoyifan", leader="leader",
+        location="人工智能产业园 A-02 地块",
+        description="建设车载域控制器、毫米波雷达等智能网联汽车电子产品生产线。",
+        milestones=(
+            ms("立项备案", -1, 11, 30), ms("土地摘牌", 0, 1, 20), ms("开工", 0, 4, 15, 5),
+            ms("主体封顶", 0, 10, 31), ms("竣工投产", 1, 8, 31),
+        ),
+    ),
+    ProjectSpec(
+        code="GX-016", name="工业机器人研发制造基地", company="江苏锐科智能装备有限公司",
+        sector="high-end-equipment", park="equipment-park", category=IND,
+        total=60_000, plan=20_000, responsible="qianweiguo", leader="leader",
+        location="高端装备产业园（演示）E-02 地块",
+        description="建设工业机器人本体及核心零部件研发中心和制造基地，年产工业机器人5000台。",
+        milestones=(
+            ms("立项备案", -1, 5, 31), ms("开工", -1, 9, 30), ms("主体封顶", 0, 4, 30),
+            ms("设备安装调试", 0, 9, 30), ms("竣工投产", 0, 12, 31),
+        ),
+    ),
+    ProjectSpec(
+        code="GX-017", name="人工智能视觉芯片项目", company="常熟芯视智能科技有限公司",
+        sector="ai", park="ai-park", category=IND,
+        total=40_000, plan=5_000, responsible="shaoyifan", leader="shenjianguo",
+        location="人工智能产业园 A-11 地块",
+        description="建设机器视觉芯片封装测试洁净厂房及算法研发中心。",
+        milestones=(
+            ms("立项备案", 0, 2, 28), ms("土地摘牌", 0, 6, 30, 20), ms("开工", 0, 12, 28),
+            ms("竣工投产", 2, 6, 30),
+        ),
+    ),
+    ProjectSpec(
+        code="GX-018", name="昆承湖金融科技中心", company="常熟昆承湖金融科技发展有限公司",
+        sector="fintech", park="kunchenghu-island", category=SRV,
+        total=60_000, plan=12_000, pace=D("0.90"), responsible="guting", leader="leader",
+        location="昆承湖金融科技岛 K-02 地块",
+        description="建设金融科技企业总部楼宇、数据灾备中心及路演交流中心。",
+        milestones=(
+            ms("立项备案", -1, 3, 31), ms("开工", -1, 8, 31), ms("主体封顶", 0, 7, 31, 15),
+            ms("竣工验收", 1, 6, 30),
+        ),
+    ),
+    ProjectSpec(
+        code="GX-019", name="金融科技产业孵化器", company="常熟金服科技产业投资有限公司",
+        sector="fintech", park="kunchenghu-island", category=SRV,
+        total=15_000, plan=5_000, responsible="xumin", leader="leader",
+        location="昆承湖金融科技岛 K-05 地块",
+        description="改造建设金融科技孵化空间2万平方米，配套公共技术平台。",
+        milestones=(
+            ms("立项备案", -1, 4, 30), ms("开工", -1, 7, 15), ms("装修及智能化工程", -1, 12, 31),
+            ms("竣工验收", 0, 3, 31, 15), ms("交付使用", 0, 4, 30),
+        ),
+    ),
+    ProjectSpec(
+        code="GX-020", name="区块链金融服务平台", company="常熟链融科技有限公司",
+        sector="fintech", park="kunchenghu-island", category=SRV,
+        total=10_000, plan=500, responsible="guting", leader="shenjianguo",
+        location="昆承湖金融科技岛 K-07 地块",
+        description="建设区块链供应链金融服务平台及运营中心（储备项目）。",
+        milestones=(
+            ms("项目签约", -1, 12, 30), ms("立项备案", 1, 1, 31), ms("开工", 1, 4, 30),
+            ms("竣工验收", 1, 12, 31),
+        ),
+    ),
+    ProjectSpec(
+        code="GX-021", name="新能源电池隔膜项目", company="常熟恒膜新材料科技有限公司",
+        sector="ev-batteries", park="equipment-park", category=IND,
+        total=50_000, plan=22_000, pace=D("0.90"), responsible="qianweiguo", leader="leader",
+        location="高端装备产业园（演示）E-05 地块",
+        description="建设锂电池湿法隔膜生产线8条，年产隔膜4亿平方米。",
+        milestones=(
+            ms("立项备案", -1, 10, 31), ms("土地摘牌", -1, 12, 20), ms("开工", 0, 2, 20, 28),
+            ms("主体封顶", 0, 8, 31, 20), ms("设备安装调试", 0, 12, 15, 15), ms("竣工投产", 1, 5, 31),
+        ),
+    ),
+    ProjectSpec(
+        code="GX-022", name="动力电池回收利用项目", company="江苏循能再生资源科技有限公司",
+        sector="ev-batteries", park="equipment-park", category=IND,
+        total=25_000, plan=8_000, responsible="lujianhua", leader="shenjianguo",
+        location="高端装备产业园（演示）E-08 地块",
+        description="建设退役动力电池梯次利用及再生利用生产线；上年12月因资金缺口停工。",
+        milestones=(
+            ms("立项备案", -1, 3, 31), ms("开工", -1, 8, 20), ms("主体封顶", 0, 3, 31),
+            ms("设备安装调试", 0, 8, 31), ms("竣工投产", 0, 12, 31),
+        ),
+        suspended_from=(-1, 12, 10),
+    ),
+    ProjectSpec(
+        code="GX-023", name="精密数控机床项目", company="常熟精工数控机床有限公司",
+        sector="high-end-equipment", park="equipment-park", category=IND,
+        total=35_000, plan=12_000, responsible="qianweiguo", leader="leader",
+        location="高端装备产业园（演示）E-04 地块",
+        description="建设五轴联动数控机床装配及精密加工车间，年产高端数控机床800台。",
+        milestones=(
+            ms("立项备案", -2, 10, 31), ms("开工", -1, 3, 31), ms("主体封顶", -1, 9, 30),
+            ms("设备安装调试", 0, 3, 15, 20), ms("试生产", 0, 6, 15, 10), ms("竣工投产", 1, 3, 31),
+        ),
+    ),
+    ProjectSpec(
+        code="GX-024", name="航空零部件精密制造项目", company="江苏翔宇航空科技有限公司",
+        sector="high-end-equipment", park="equipment-park", category=IND,
+        total=45_000, plan=18_000, pace=D("0.95"), responsible="xumin", leader="shenjianguo",
+        location="高端装备产业园（演示）E-07 地块",
+        description="建设航空发动机及机载设备精密零部件加工、特种工艺车间。",
+        milestones=(
+            ms("立项备案", -1, 9, 15), ms("土地摘牌", -1, 11, 30), ms("开工", 0, 3, 31),
+            ms("主体封顶", 0, 10, 15), ms("竣工投产", 1, 9, 30),
+        ),
+    ),
+    ProjectSpec(
+        code="GX-025", name="高新区智慧交通新基建工程", company="常熟高新区城市发展有限公司",
+        sector="new-infrastructure", park="ai-park", category=INF,
+        total=20_000, plan=8_000, pace=D("0.90"), responsible="lujianhua", leader="leader",
+        location="高新区主干道路网",
+        description="建设智能信号控制、车路协同路侧单元及交通大数据平台。",
+        milestones=(
+            ms("立项备案", -1, 11, 15), ms("开工", 0, 3, 15, 10),
+            ms("完成主干道智能信号改造", 0, 8, 31), ms("竣工验收", 0, 12, 25),
+        ),
+    ),
+    ProjectSpec(
+        code="GX-026", name="科创人才公寓", company="常熟高新区人才安居发展有限公司",
+        sector="modern-services", park="kunchenghu-island", category=SRV,
+        total=30_000, plan=10_000, pace=D("0.95"), responsible="guting", leader="leader",
+        location="昆承湖金融科技岛 K-09 地块",
+        description="建设人才公寓800套及配套生活服务设施。",
+        milestones=(
+            ms("立项备案", -1, 5, 31), ms("开工", -1, 9, 30), ms("主体封顶", 0, 6, 30),
+            ms("竣工验收", 1, 3, 31),
+        ),
+    ),
+    ProjectSpec(
+        code="GX-027", name="企业研发总部大厦", company="常熟智汇科创发展有限公司",
+        sector="digital-economy", park="ai-park", category=SRV,
+        total=40_000, plan=10_000, responsible="xumin", leader="leader",
+        location="人工智能产业园 A-01 地块",
+        description="建设研发总部大厦，引进软件和信息服务企业研发总部。",
+        milestones=(
+            ms("立项备案", -2, 9, 30), ms("开工", -2, 12, 31), ms("主体封顶", -1, 10, 31),
+            ms("竣工验收", 0, 9, 30),
+        ),
+    ),
+    ProjectSpec(
+        code="GX-028", name="氢能源汽车检测认证中心", company="常熟氢安检测技术服务有限公司",
+        sector="hydrogen-vehicles", park="hydrogen-vehicle-park", category=SRV,
+        total=20_000, plan=4_000, responsible="guting", leader="shenjianguo",
+        location="氢能源汽车产业园 H-06 地块",
+        description="建设燃料电池系统及整车检测实验室，提供检测认证公共服务。",
+        milestones=(
+            ms("立项备案", 0, 3, 31), ms("土地摘牌", 0, 9, 30, 30), ms("开工", 1, 1, 31),
+            ms("竣工验收", 1, 12, 31),
+        ),
+    ),
+)
+# fmt: on
+
+PROJECTS = ARTICLE_PROJECTS + INVENTED_PROJECTS
+
+# ------------------------------------------------------------------ visits and issues
+
+
+@dataclass(frozen=True)
+class Participant:
+    side: VisitParticipant.Side
+    name: str
+    title: str = ""
+
+
+@dataclass(frozen=True)
+class VisitSpec:
+    project: str
+    # Visits have no natural key; the first line of the notes stands in for one.
+    headline: str
+    details: str
+    created_by: str
+    participants: tuple[Participant, ...]
+    days_ago: int | None = None  # None: the article's day in April
+
+
+@dataclass(frozen=True)
+class Step:
+    days: int  # after the issue was raised
+    action: str
+    status_after: IssueStatus
+    actor: str = ""  # a username
+    actor_name: str = ""  # someone without an account: a company, a department
+
+
+@dataclass(frozen=True)
+class IssueSpec:
+    project: str
+    title: str
+    description: str
+    category: Issue.Category
+    steps: tuple[Step, ...]
+    department: str = ""
+    deadline_days: int = 0  # after the issue was raised
+    severity: Issue.Severity = Issue.Severity.NORMAL
+    visit: str = ""  # headline of the visit it was raised on
+    days_ago: int = 0  # when not raised on a visit
+    result: str = ""
+
+
+# The article's visits: both on one day in April of its year.
+ARTICLE_VISIT_DAY: Day = (0, 4, 14)
+VISITOR, CONTACT = VisitParticipant.Side.VISITOR, VisitParticipant.Side.SITE_CONTACT
+YAO = Participant(VISITOR, "姚丽英", "市政协副主席、高新区管委会副主任")
+ZHOU = Participant(VISITOR, "周明（演示）", "项目服务专员")
+ZHENGLI_VISIT = "姚丽英到江苏正力新能电芯项目工地了解建设进度"
+REFIRE_VISIT = "姚丽英到重塑能源科技项目现场考察厂房和生产线建设"
+FILTER_VISIT = "现场督查5G基站滤波器项目设备进场情况"
+DATACENTRE_VISIT = "数据中心项目供电接入现场协调"
+ECON, HR = "经济发展局", "组织人事劳动局"
+ASSIGNED, IN_PROGRESS = IssueStatus.ASSIGNED, IssueStatus.IN_PROGRESS
+RESOLVED, CLOSED = IssueStatus.RESOLVED, IssueStatus.CLOSED
+
+# fmt: off
+VISITS = (
+    VisitSpec(
+        "GX-001", ZHENGLI_VISIT,
+        "了解工程进度及困难。现场负责人陈华瑞介绍：{resumed}，部分建材产自湖北，到货不足，"
+        "施工有所放缓。姚丽英要求企业请总部加紧调度原材料，抢回耽误的工期；"
+        "来自疫情重点地区的运输如遇阻碍，由高新区出面协调。",
+        "official", (YAO, ZHOU, Participant(CONTACT, "陈华瑞", "项目现场负责人")),
+    ),
+    VisitSpec(
+        "GX-002", REFIRE_VISIT,
+        "察看厂房及生产线建设：{equipment}企业反映招聘渠道有限，大专院校尚未复课，"
+        "校企定向合作暂时无法开展。姚丽英当场要求组织人事劳动局对接，协助解决招聘难题。",
+        "official",
+        (YAO, ZHOU, Participant(CONTACT, "刘志强（演示）", "江苏重塑能源科技有限公司总经理")),
+    ),
+    VisitSpec(
+        "GX-011", FILTER_VISIT,
+        "厂房已封顶，进口调试设备滞留口岸，设备安装无法按节点开始。",
+        "official",
+        (ZHOU, Participant(VISITOR, "钱卫国（演示）", "经济发展局副局长"),
+         Participant(CONTACT, "吴建（演示）", "项目经理")),
+        days_ago=35,
+    ),
+    VisitSpec(
+        "GX-014", DATACENTRE_VISIT,
+        "机房土建基本完成，双回路供电外线工程尚未排定工期，影响机电调试。",
+        "lujianhua",
+        (Participant(VISITOR, "陆建华（演示）", "建设局工程科科长"),
+         Participant(CONTACT, "孙磊（演示）", "工程部经理")),
+        days_ago=28,
+    ),
+)
+
+ISSUES = (
+    IssueSpec(
+        "GX-001", "部分建筑原材料来自湖北，供应不足",
+        "{resumed}，湖北方向的钢材、水泥等建材到货不足，主体施工放缓。",
+        Issue.Category.MATERIAL_SUPPLY,
+        (
+            Step(0, "交办经济发展局，跟踪原材料到货及运输情况。", ASSIGNED, actor="official"),
+            Step(2, "总部加快调度原材料，重新排定湖北方向的发货计划。", IN_PROGRESS,
+                 actor_name="江苏正力新能电池技术有限公司"),
+            Step(6, "为来自疫情重点地区的运输车辆协调办理通行手续，首批建材到场。", IN_PROGRESS,
+                 actor="official"),
+            Step(12, "原材料供应恢复，施工班组增加夜间作业追赶进度。", RESOLVED, actor_name=ECON),
+            Step(16, "现场核实建材到场、施工恢复，销号。", CLOSED, actor="official"),
+        ),
+        department="economic-development", deadline_days=15, severity=Issue.Severity.SERIOUS,
+        visit=ZHENGLI_VISIT, result="原材料供应恢复，施工进度逐步追赶。",
+    ),
+    IssueSpec(
+        "GX-002", "招聘渠道有限，院校未复课无法校企合作",
+        "一期试生产临近，招聘渠道和资源有限；大专院校尚未复课，定向合作无法开展。",
+        Issue.Category.HIRING,
+        (
+            Step(0, "交办组织人事劳动局，协助企业招聘。", ASSIGNED, actor="official"),
+            Step(3, "对接企业用工需求，纳入高新区专场招聘活动。", IN_PROGRESS, actor_name=HR),
+            Step(10, "组织线上专场招聘会，企业收到简历两百余份。", IN_PROGRESS, actor_name=HR),
+            Step(18, "联系相关大专院校，落实应届毕业生到企业应聘。", RESOLVED, actor_name=HR),
+            Step(35, "回访企业，试生产岗位用工基本到位，销号。", CLOSED, actor="official"),
+        ),
+        department="hr-labour", deadline_days=30, visit=REFIRE_VISIT,
+        result="组织专场招聘并对接院校毕业生，用工缺口基本补齐。",
+    ),
+    IssueSpec(
+        "GX-011", "进口调试设备清关延误",
+        "两台进口调试设备滞留口岸，设备安装节点无法开始。",
+        Issue.Category.LOGISTICS,
+        (
+            Step(0, "交办经济发展局，协调口岸加快清关。", ASSIGNED, actor="official"),
+            Step(4, "对接海关，指导企业补充报关资料。", IN_PROGRESS, actor_name=ECON),
+            Step(15, "一台设备已放行，另一台仍在查验。", IN_PROGRESS, actor_name=ECON),
+        ),
+        department="economic-development", deadline_days=28, severity=Issue.Severity.SERIOUS,
+        visit=FILTER_VISIT,
+    ),
+    IssueSpec(
+        "GX-014", "双回路供电接入工期未排定",
+        "数据中心需双回路供电，外线工程尚未排定工期，影响机电调试。",
+        Issue.Category.UTILITIES,
+        (Step(1, "交办建设局，协调供电部门排定外线工期。", ASSIGNED, actor="lujianhua"),),
+        department="construction", deadline_days=25, severity=Issue.Severity.SERIOUS,
+        visit=DATACENTRE_VISIT,
+    ),
+    IssueSpec(
+        "GX-008", "施工许可申报材料需补正",
+        "施工许可申报材料不全，需补充规划设计文件后重新申报。",
+        Issue.Category.APPROVALS,
+        (
+            Step(1, "交办自然资源和规划分局，指导企业补正材料。", ASSIGNED, actor="guting"),
+            Step(3, "出具补正清单，企业正在补充设计文件。", IN_PROGRESS,
+                 actor_name="自然资源和规划分局"),
+        ),
+        department="natural-resources", deadline_days=20, days_ago=12,
+    ),
+    IssueSpec(
+        "GX-017", "洁净厂房用地红线需微调",
+        "洁净厂房布置与用地红线存在冲突，需调整总平面布置。",
+        Issue.Category.LAND, (), days_ago=4,
+    ),
+    IssueSpec(
+        "GX-010", "外地技术人员返岗受限",
+        "设备厂家技术人员来自外地，受疫情防控要求影响无法按期到场。",
+        Issue.Category.EPIDEMIC,
+        (
+            Step(1, "交办组织人事劳动局，协助办理返岗手续。", ASSIGNED, actor="official"),
+            Step(3, "协助办理健康证明，安排专车接返。", IN_PROGRESS, actor_name=HR),
+            Step(9, "技术人员全部到岗。", RESOLVED, actor_name=HR),
+            Step(12, "回访确认，销号。", CLOSED, actor="official"),
+        ),
+        department="hr-labour", deadline_days=14, days_ago=70, result="技术人员已全部到岗。",
+    ),
+    IssueSpec(
+        "GX-022", "建设资金缺口，项目停工",
+        "企业融资未到位，项目自上年12月停工。",
+        Issue.Category.FINANCING,
+        (
+            Step(2, "交办财政局，协调银企对接。", ASSIGNED, actor="official"),
+            Step(8, "组织银企对接会，两家银行开展授信评估。", IN_PROGRESS, actor_name="财政局"),
+        ),
+        department="finance", deadline_days=30, severity=Issue.Severity.CRITICAL, days_ago=45,
+    ),
+)
+# fmt: on
+
+# ------------------------------------------------------------------ the schedule as of today
+
+# Relative weights of the months' investment: the Spring Festival empties January and
+# February's sites, and work only resumes from late February.
+MONTH_WEIGHTS = (D("0.7"), D("0.4"), D("0.9")) + (D(1),) * 9
+STAGES = (Status.PIPELINE, Status.PREPARATION, Status.CONSTRUCTION, Status.TRIAL, Status.COMPLETED)
+STAGE_KEYWORDS = (
+    ("试生产", Status.TRIAL),
+    ("竣工", Status.COMPLETED),
+    ("投产", Status.COMPLETED),
+    ("交付", Status.COMPLETED),
+    ("开工", Status.CONSTRUCTION),
+    ("立项", Status.PREPARATION),
+    ("摘牌", Status.PREPARATION),
+    ("施工许可", Status.PREPARATION),
+)
+
+
+def milestone_stage(name: str) -> Status | None:
+    """The status a project reaches with this milestone, if any."""
+    return next((stage for keyword, stage in STAGE_KEYWORDS if keyword in name), None)
+
+
+@dataclass(frozen=True)
+class MilestoneDates:
+    spec: MilestoneSpec
+    baseline: date
+    forecast: date | None
+    actual: date | None
+
+
+@dataclass(frozen=True)
+class Schedule:
+    """Where a project stands on `today`."""
+
+    milestones: tuple[MilestoneDates, ...]
+    status: Status
+    started: date | None
+    completed: date | None
+    suspended: date | None
+
+
+def project_schedule(spec: ProjectSpec, today: date) -> Schedule:
+    year = today.year
+    suspended = _on(year, spec.suspended_from) if spec.suspended_from else None
+    if suspended and suspended > today:
+        suspended = None
+    rows = []
+    expected: date | None = None
+    stuck = False
+    for item in spec.milestones:
+        baseline = _on(year, item.baseline)
+        # Work is done in order: a late milestone delays the ones after it.
+        expected = max(baseline + timedelta(days=item.slip), expected or baseline)
+        stuck = stuck or item.blocked or bool(suspended and expected >= suspended)
+        if stuck:
+            forecast = expected if item.blocked and expected > baseline else None
+            rows.append(MilestoneDates(item, baseline, forecast, None))
+        elif expected <= today:
+            rows.append(MilestoneDates(item, baseline, None, expected))
+        else:
+            rows.append(
+                MilestoneDates(item, baseline, expected if expected > baseline else None, None)
+            )
+
+    reached = [milestone_stage(row.spec.name) for row in rows if row.actual]
+    status = max((s for s in reached if s), key=STAGES.index, default=Status.PIPELINE)
+    if suspended:
+        status = Status.SUSPENDED
+
+    def first_actual(stage: Status) -> date | None:
+        return next((r.actual for r in rows if milestone_stage(r.spec.name) == stage), None)
+
+    return Schedule(
+        tuple(rows),
+        status,
+        first_actual(Status.CONSTRUCTION),
+        first_actual(Status.COMPLETED),
+        suspended,
+    )
+
+
+def _spent_months(schedule: Schedule, year: int, before_month: int) -> list[int]:
+    """The months before `before_month` in which the project did invest."""
+    if schedule.started is None:
+        return []
+    months = []
+    for month in range(1, before_month):
+        if (schedule.started.year, schedule.started.month) > (year, month):
+            continue
+        if schedule.completed and (year, month) > (
+            schedule.completed.year,
+            schedule.completed.month,
+        ):
+            continue
+        if schedule.suspended and (year, month) >= (
+            schedule.suspended.year,
+            schedule.suspended.month,
+        ):
+            continue
+        months.append(month)
+    return months
+
+
+def _weight(months: list[int]) -> Decimal:
+    return sum((MONTH_WEIGHTS[month - 1] for month in months), D(0))
+
+
+def monthly_amounts(today: date) -> dict[str, dict[int, Decimal]]:
+    """Investment completed per project and month, from January to last month.
+
+    A project that has finished invested its whole plan. The others are measured, like the
+    dashboard measures them, against 序时进度: each keeps its own pace, less the months it
+    was not working; then they are scaled together so the zone as a whole stands at
+    PACE_OF_ZONE of 序时进度 on `today`."""
+    year = today.year
+    elapsed = _weight(list(range(1, today.month)))
+    if not elapsed:
+        return {}
+    share = year_elapsed_share(today)
+    spent: dict[str, list[int]] = {}
+    finished: dict[str, Decimal] = {}
+    raw: dict[str, Decimal] = {}
+    for spec in PROJECTS:
+        schedule = project_schedule(spec, today)
+        months = _spent_months(schedule, year, today.month)
+        if not months:
+            continue
+        spent[spec.code] = months
+        if schedule.completed and schedule.completed.year == year:
+            finished[spec.code] = spec.pace * D(spec.plan)
+        else:
+            raw[spec.code] = spec.pace * D(spec.plan) * share * _weight(months) / elapsed
+    due = D(sum(spec.plan for spec in PROJECTS)) * share
+    remaining = max(PACE_OF_ZONE * due - sum(finished.values(), D(0)), D(0))
+    scale = remaining / sum(raw.values()) if raw else D(0)
+    totals = finished | {code: value * scale for code, value in raw.items()}
+    amounts: dict[str, dict[int, Decimal]] = {}
+    for code, months in spent.items():
+        total = _money(totals[code])
+        weight = _weight(months)
+        shares = {month: _money(total * MONTH_WEIGHTS[month - 1] / weight) for month in months}
+        # The last month takes the rounding, so the months add up to the total.
+        shares[months[-1]] = total - sum(shares[month] for month in months[:-1])
+        amounts[code] = {month: amount for month, amount in shares.items() if amount > 0}
+    return amounts
+
+
+def _money(value: Decimal) -> Decimal:
+    return value.quantize(D("0.01"), rounding=ROUND_HALF_UP)
+
+
+def article_visit_day(today: date) -> date:
+    """The article's visits happened in April; before then, a few days ago."""
+    day = _on(today.year, ARTICLE_VISIT_DAY)
+    return day if day < today else today - timedelta(days=3)
+
+
+# ------------------------------------------------------------------ loading
+
+
+@dataclass
+class _Context:
+    today: date
+    by: User | None = None  # recorded as the author of every history row
+    created: Counter[str] = field(default_factory=Counter)
+    users: dict[str, User] = field(default_factory=dict)
+
+    @property
+    def year(self) -> int:
+        return self.today.year
+
+
+def _ensure(ctx: _Context, model: type[M], match: dict[str, Any], **fields: Any) -> M:
+    """The row matching `match`, created (cleaned, with history) when missing."""
+    existing = model._default_manager.filter(**match).first()
+    if existing is not None:
+        return existing
+    key = {name: value for name, value in match.items() if "__" not in name}
+    obj = model(**key, **fields)
+    _save_new(ctx, obj)
+    return obj
+
+
+def _save_new(ctx: _Context, obj: models.Model) -> None:
+    obj.full_clean()
+    obj._history_user = ctx.by
+    obj._change_reason = CHANGE_REASON
+    obj.save()
+    ctx.created[obj._meta.label] += 1
+
+
+def _add_link(ctx: _Context, instance: models.Model, attr: str, target: models.Model) -> None:
+    """Add a many-to-many link only when missing: simple-history writes a history row
+    on every add, even one that changes nothing."""
+    manager = getattr(instance, attr)
+    if manager.filter(pk=target.pk).exists():
+        return
+    instance._history_user = ctx.by
+    instance._change_reason = CHANGE_REASON
+    manager.add(target)
+    ctx.created[f"{instance._meta.label}.{attr}"] += 1
+
+
+def _at(day: date, hour: int) -> datetime:
+    return timezone.make_aware(datetime.combine(day, time(hour)))
+
+
+def _load_users(ctx: _Context) -> None:
+    before = Group.objects.count()
+    groups = role_groups()
+    if added := Group.objects.count() - before:
+        ctx.created["auth.Group"] += added
+    for spec in USERS:
+        user = User.objects.filter(username=spec.username).first()
+        if user is None:
+            user = User(
+                username=spec.username,
+                full_name=spec.full_name,
+                job_title=spec.job_title,
+                is_staff=spec.is_superuser,
+                is_superuser=spec.is_superuser,
+            )
+            if spec.can_sign_in:
+                user.set_password(DEMO_PASSWORD)
+            else:
+                user.set_unusable_password()
+            _save_new(ctx, user)
+        _add_link(ctx, user, "groups", groups[spec.role])
+        ctx.users[spec.username] = user
+        if spec.is_superuser:
+            ctx.by = user
+
+
+def _load_reference_data(ctx: _Context) -> tuple[dict[str, Park], dict[str, Sector]]:
+    parks = {
+        code: _ensure(ctx, Park, {"code": code}, name=name, kind=kind, sort_order=index)
+        for index, (code, name, kind) in enumerate(PARKS, 1)
+    }
+    sectors = {
+        code: _ensure(ctx, Sector, {"code": code}, name=name, sort_order=index)
+        for index, (code, name) in enumerate(SECTORS, 1)
+    }
+    for index, (code, name) in enumerate(DEPARTMENTS, 1):
+        _ensure(ctx, Department, {"code": code}, name=name, sort_order=index)
+    _ensure(
+        ctx,
+        ZoneTarget,
+        {"year": ctx.year},
+        project_count=PROJECT_COUNT,
+        total_investment=TOTAL_INVESTMENT,
+        planned_investment=PLANNED_INVESTMENT,
+        industrial_ensure=INDUSTRIAL_ENSURE,
+        industrial_strive=INDUSTRIAL_STRIVE,
+    )
+    return parks, sectors
+
+
+def _load_project(
+    ctx: _Context,
+    spec: ProjectSpec,
+    parks: dict[str, Park],
+    sectors: dict[str, Sector],
+    amounts: dict[int, Decimal],
+) -> Project:
+    schedule = project_schedule(spec, ctx.today)
+    starts = [
+        row.baseline
+        for row in schedule.milestones
+        if milestone_stage(row.spec.name) == Status.CONSTRUCTION
+    ]
+    ends = [row.baseline for row in schedule.milestones] + [
+        _on(ctx.year, p.completion) for p in spec.phases
+    ]
+    project = _ensure(
+        ctx,
+        Project,
+        {"code": spec.code},
+        name=spec.name,
+        company=spec.company,
+        sector=sectors[spec.sector],
+        park=parks[spec.park],
+        level=Project.Level.CITY,
+        category=spec.category,
+        total_investment=D(spec.total),
+        status=schedule.status,
+        planned_start=starts[0] if starts else None,
+        planned_completion=max(ends),
+        responsible_person=ctx.users[spec.responsible],
+        leader_in_charge=ctx.users[spec.leader],
+        location=spec.location,
+        description=spec.description,
+        is_demo=spec.is_demo,
+    )
+    for username in spec.managers:
+        _add_link(ctx, project, "managers", ctx.users[username])
+    phases = {
+        phase.number: _ensure(
+            ctx,
+            Phase,
+            {"project": project, "number": phase.number},
+            name=phase.name,
+            scope=phase.scope,
+            investment=D(phase.investment),
+            planned_start=_on(ctx.year, phase.start),
+            planned_completion=_on(ctx.year, phase.completion),
+        )
+        for phase in spec.phases
+    }
+    for sequence, row in enumerate(schedule.milestones, 1):
+        _ensure(
+            ctx,
+            Milestone,
+            {"project": project, "sequence": sequence},
+            name=row.spec.name,
+            phase=phases.get(row.spec.phase) if row.spec.phase else None,
+            baseline_date=row.baseline,
+            forecast_date=row.forecast,
+            actual_date=row.actual,
+        )
+    _ensure(
+        ctx, AnnualPlan, {"project": project, "year": ctx.year}, planned_investment=D(spec.plan)
+    )
+    for month, amount in amounts.items():
+        _ensure(
+            ctx,
+            MonthlyInvestment,
+            {"project": project, "year": ctx.year, "month": month},
+            completed_amount=amount,
+            note=spec.month_notes.get(month, ""),
+        )
+    return project
+
+
+def _article_facts(today: date) -> dict[str, str]:
+    """Phrases of the article's visit notes that depend on how far the year has gone."""
+    visit = article_visit_day(today)
+    resumed = _on(today.year, (0, 2, 24))
+    refire = project_schedule(next(p for p in PROJECTS if p.code == "GX-002"), today)
+    installed = next(r.actual for r in refire.milestones if r.spec.name == "一期设备安装调试")
+    if installed and installed <= visit:
+        equipment = "一期生产设备已安装到位，正在加紧调试，企业预计6月份投入试生产。"
+    else:
+        equipment = "一期厂房已封顶，生产设备陆续进场，企业计划6月份投入试生产。"
+    return {
+        "resumed": "2月24日复工以来" if resumed < visit else "复工以来",
+        "equipment": equipment,
+    }
+
+
+def _load_visits_and_issues(ctx: _Context, projects: dict[str, Project]) -> None:
+    facts = _article_facts(ctx.today)
+    visits: dict[str, tuple[SiteVisit, date]] = {}
+    for spec in VISITS:
+        project = projects[spec.project]
+        day = (
+            article_visit_day(ctx.today)
+            if spec.days_ago is None
+            else ctx.today - timedelta(days=spec.days_ago)
+        )
+        visit = SiteVisit.objects.filter(project=project, notes__startswith=spec.headline).first()
+        if visit is None:
+            # Participants belong to their visit: they are written with it, or not at all.
+            visit = SiteVisit(
+                project=project,
+                visited_on=day,
+                notes=f"{spec.headline}\n{spec.details.format(**facts)}",
+                created_by=ctx.users[spec.created_by],
+            )
+            _save_new(ctx, visit)
+            for order, person in enumerate(spec.participants, 1):
+                _save_new(
+                    ctx,
+                    VisitParticipant(
+                        visit=visit,
+                        side=person.side,
+                        name=person.name,
+                        title=person.title,
+                        sort_order=order,
+                    ),
+                )
+        visits[spec.headline] = (visit, visit.visited_on)
+
+    departments = {d.code: d for d in Department.objects.all()}
+    for spec in ISSUES:
+        project = projects[spec.project]
+        if Issue.objects.filter(project=project, title=spec.title).exists():
+            # An issue's status is the sum of its follow-ups: add neither to one that exists.
+            continue
+        visit, raised_on = (
+            visits[spec.visit] if spec.visit else (None, ctx.today - timedelta(days=spec.days_ago))
+        )
+        # Nothing is recorded for today or later, so no time of day lands in the future.
+        steps = [step for step in spec.steps if raised_on + timedelta(days=step.days) < ctx.today]
+        status = steps[-1].status_after if steps else IssueStatus.RAISED
+        closed = status == IssueStatus.CLOSED
+        assigned = status != IssueStatus.RAISED
+        issue = Issue(
+            project=project,
+            site_visit=visit,
+            title=spec.title,
+            description=spec.description.format(**facts),
+            category=spec.category,
+            severity=spec.severity,
+            status=status,
+            department=departments[spec.department] if assigned else None,
+            deadline=raised_on + timedelta(days=spec.deadline_days) if assigned else None,
+            result=spec.result if status in (IssueStatus.RESOLVED, IssueStatus.CLOSED) else "",
+            raised_by=ctx.users["official"],
+            raised_at=_at(raised_on, 11),
+            closed_at=_at(raised_on + timedelta(days=steps[-1].days), 16) if closed else None,
+        )
+        _save_new(ctx, issue)
+        before = IssueStatus.RAISED
+        for step in steps:
+            _save_new(
+                ctx,
+                FollowUp(
+                    issue=issue,
+                    action=step.action,
+                    actor=ctx.users[step.actor] if step.actor else None,
+                    actor_name=step.actor_name,
+                    acted_at=_at(raised_on + timedelta(days=step.days), 16),
+                    status_before=before,
+                    status_after=step.status_after,
+                ),
+            )
+            before = step.status_after
+
+
+@transaction.atomic
+def load_demo(*, today: date | None = None) -> dict[str, int]:
+    """Create whatever demo data is missing; return how many rows of each model were
+    created (model label -> count; `label.field` for many-to-many links)."""
+    real_today = timezone.localdate()
+    if today and today > real_today:
+        # Milestones reached by then would carry actual dates in the future.
+        raise ValueError(f"today ({today}) cannot be later than the real date ({real_today}).")
+    ctx = _Context(today=today or real_today)
+    _load_users(ctx)
+    parks, sectors = _load_reference_data(ctx)
+    amounts = monthly_amounts(ctx.today)
+    projects = {
+        spec.code: _load_project(ctx, spec, parks, sectors, amounts.get(spec.code, {}))
+        for spec in PROJECTS
+    }
+    _load_visits_and_issues(ctx, projects)
+    return dict(ctx.created)
