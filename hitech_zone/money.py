@@ -30,6 +30,11 @@ def format_yi(amount_wan: Decimal | None, places: int = 2) -> str:
     return _trimmed(wan_to_yi(amount_wan), places)
 
 
+def format_billion(amount_wan: Decimal | None, places: int = 3) -> str:
+    """1,525,000 万元 -> '15.25' (billion yuan), for English readers."""
+    return _trimmed((amount_wan or Decimal(0)) / WAN_PER_YI / 10, places)
+
+
 def format_wan(amount_wan: Decimal | None, places: int = 2) -> str:
     return _trimmed(amount_wan or Decimal(0), places)
 

@@ -95,6 +95,12 @@ def require_role(user: User | AnonymousUser, *roles: Role) -> None:
         raise PermissionDenied(_("Your role does not allow this."))
 
 
+def sees_all_projects(
+    user: User | AnonymousUser | SystemActor, action: Action = Action.VIEW
+) -> bool:
+    return bool(roles_of(user) & ALL_PROJECTS[action])
+
+
 def _project_path(model: type[models.Model]) -> str:
     try:
         return model.project_path
@@ -106,10 +112,9 @@ def scope(
     user: User | AnonymousUser, queryset: models.QuerySet[M], action: Action = Action.VIEW
 ) -> models.QuerySet[M]:
     """The rows of a project-bound queryset this user may reach for `action`."""
-    roles = roles_of(user)
-    if roles & ALL_PROJECTS[action]:
+    if sees_all_projects(user, action):
         return queryset
-    if roles & OWN_PROJECTS[action]:
+    if roles_of(user) & OWN_PROJECTS[action]:
         path = _project_path(queryset.model)
         prefix = f"{path}__" if path else ""
         return queryset.filter(**{f"{prefix}managers": user})

@@ -75,7 +75,7 @@ class ZoneSummary:
 
 
 def zone_summary(*, user, as_of: date) -> ZoneSummary:
-    """Totals over the projects the user may see, for the year of `as_of`. Three queries."""
+    """Totals over the projects the user may see, for the year of `as_of`. Four queries."""
     year = as_of.year
     projects = permissions.scope(user, Project.objects.all())
     totals = projects.aggregate(
@@ -102,5 +102,8 @@ def zone_summary(*, user, as_of: date) -> ZoneSummary:
         completed_ytd=quantize_money(completed["total"]),
         industrial_completed_ytd=quantize_money(completed["industrial"]),
         elapsed_share=year_elapsed_share(as_of),
-        target=ZoneTarget.objects.filter(year=year).first(),
+        # The zone's targets mean something only beside the whole zone's figures.
+        target=ZoneTarget.objects.filter(year=year).first()
+        if permissions.sees_all_projects(user)
+        else None,
     )

@@ -1,6 +1,7 @@
 from decimal import Decimal
 
 from django import template
+from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 
 from hitech_zone import money
@@ -11,7 +12,10 @@ register = template.Library()
 @register.filter
 def yi(amount_wan: Decimal | None) -> str:
     """{{ project.total_investment|yi }} -> '10 亿元' in Chinese."""
-    return _("%(amount)s hundred million yuan") % {"amount": money.format_yi(amount_wan)}
+    if (get_language() or "").startswith("zh"):
+        return _("%(amount)s hundred million yuan") % {"amount": money.format_yi(amount_wan)}
+    # 1 亿 is 100 million: English readers get billions rather than a unit they lack.
+    return _("CNY %(amount)s billion") % {"amount": money.format_billion(amount_wan)}
 
 
 @register.filter

@@ -33,12 +33,23 @@ def test_the_page_is_chinese_by_default(client, official, own_project):
     assert "退出" in body
 
 
+def test_an_english_browser_still_gets_chinese_until_the_user_switches(
+    client, official, own_project
+):
+    client.force_login(official)
+    body = client.get("/", headers={"accept-language": "en-US,en;q=0.9"}).content.decode()
+    assert 'lang="zh-hans"' in body
+    assert "退出" in body
+
+
 def test_the_page_is_english_on_request(client, official, own_project):
     client.force_login(official)
-    body = client.get("/", headers={"accept-language": "en"}).content.decode()
+    client.post("/i18n/setlang/", {"language": "en", "next": "/"})
+    body = client.get("/").content.decode()
     assert 'lang="en"' in body
     assert "Key projects" in body
     assert "Sign out" in body
+    assert "CNY 1.2 billion" in body  # 120,000 万元 = 12 亿元
 
 
 def test_the_language_switch_is_remembered(client, official, own_project):

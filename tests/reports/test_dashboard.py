@@ -63,3 +63,22 @@ def test_the_first_page_shows_totals_in_yi_yuan(client, official, today):
     client.force_login(official)
     body = client.get("/").content.decode()
     assert "152.5 亿元" in body
+
+
+def test_zone_targets_show_only_beside_the_whole_zone(
+    client, official, manager, own_project, today
+):
+    from projects.models import ZoneTarget
+
+    ZoneTarget.objects.create(
+        year=today.year,
+        project_count=28,
+        total_investment=Decimal("1525000"),
+        planned_investment=Decimal("500000"),
+        industrial_ensure=Decimal("550000"),
+        industrial_strive=Decimal("700000"),
+    )
+    assert selectors.zone_summary(user=official, as_of=today).target is not None
+    assert selectors.zone_summary(user=manager, as_of=today).target is None
+    client.force_login(manager)
+    assert "力争" not in client.get("/").content.decode()
