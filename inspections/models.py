@@ -6,23 +6,16 @@ from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
+from hitech_zone.models import ReferenceData
 from projects.models import Project
 
 
-class Department(models.Model):
+class Department(ReferenceData):
     """A department of the management committee that handles assigned issues."""
 
-    code = models.SlugField(_("code"), max_length=40, unique=True)
-    name = models.CharField(_("name"), max_length=80, unique=True)
-    sort_order = models.PositiveSmallIntegerField(_("sort order"), default=0)
-
-    class Meta:
-        ordering = ["sort_order", "name"]
+    class Meta(ReferenceData.Meta):
         verbose_name = _("department")
         verbose_name_plural = _("departments")
-
-    def __str__(self) -> str:
-        return self.name
 
 
 class SiteVisit(models.Model):

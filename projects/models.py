@@ -11,10 +11,11 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
+from hitech_zone.models import ReferenceData
 from hitech_zone.money import money_field
 
 
-class Park(models.Model):
+class Park(ReferenceData):
     """A park, island or other carrier in the zone (三园一岛 and the sites within)."""
 
     class Kind(models.TextChoices):
@@ -22,32 +23,17 @@ class Park(models.Model):
         ISLAND = "island", _("Island")
         CARRIER = "carrier", _("Carrier")
 
-    code = models.SlugField(_("code"), max_length=40, unique=True)
-    name = models.CharField(_("name"), max_length=80, unique=True)
     kind = models.CharField(_("kind"), max_length=10, choices=Kind, default=Kind.PARK)
-    sort_order = models.PositiveSmallIntegerField(_("sort order"), default=0)
 
-    class Meta:
-        ordering = ["sort_order", "name"]
+    class Meta(ReferenceData.Meta):
         verbose_name = _("park or carrier")
         verbose_name_plural = _("parks and carriers")
 
-    def __str__(self) -> str:
-        return self.name
 
-
-class Sector(models.Model):
-    code = models.SlugField(_("code"), max_length=40, unique=True)
-    name = models.CharField(_("name"), max_length=80, unique=True)
-    sort_order = models.PositiveSmallIntegerField(_("sort order"), default=0)
-
-    class Meta:
-        ordering = ["sort_order", "name"]
+class Sector(ReferenceData):
+    class Meta(ReferenceData.Meta):
         verbose_name = _("sector")
         verbose_name_plural = _("sectors")
-
-    def __str__(self) -> str:
-        return self.name
 
 
 class Project(models.Model):

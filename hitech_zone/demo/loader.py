@@ -1,0 +1,346 @@
+"""Writes the demo tables to the database: only what is missing."""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass, field
+from datetime import date, datetime, time, timedelta
+from decimal import Decimal
+from typing import Any
+
+from django.contrib.auth.models import Group
+from django.db import models, transaction
+from django.utils import timezone
+
+from hitech_zone.demo.data import (
+    CHANGE_REASON,
+    DEMO_PASSWORD,
+    DEPARTMENTS,
+    INDUSTRIAL_ENSURE,
+    INDUSTRIAL_STRIVE,
+    ISSUES,
+    PARKS,
+    PLANNED_INVESTMENT,
+    PROJECT_COUNT,
+    PROJECTS,
+    SECTORS,
+    TOTAL_INVESTMENT,
+    USERS,
+    VISITS,
+    D,
+    IssueStatus,
+    M,
+    ProjectSpec,
+    Status,
+    day_of,
+)
+from hitech_zone.demo.schedule import (
+    article_visit_day,
+    milestone_stage,
+    monthly_amounts,
+    project_schedule,
+)
+from hitech_zone.models import User
+from hitech_zone.permissions import role_groups
+from inspections.models import Department, FollowUp, Issue, SiteVisit, VisitParticipant
+from projects.models import (
+    AnnualPlan,
+    Milestone,
+    MonthlyInvestment,
+    Park,
+    Phase,
+    Project,
+    Sector,
+    ZoneTarget,
+)
+
+# ------------------------------------------------------------------ loading
+
+
+@dataclass
+class _Context:
+    today: date
+    by: User | None = None  # recorded as the author of every history row
+    created: Counter[str] = field(default_factory=Counter)
+    users: dict[str, User] = field(default_factory=dict)
+
+    @property
+    def year(self) -> int:
+        return self.today.year
+
+
+def _ensure(ctx: _Context, model: type[M], match: dict[str, Any], **fields: Any) -> M:
+    """The row matching `match`, created (cleaned, with history) when missing."""
+    existing = model._default_manager.filter(**match).first()
+    if existing is not None:
+        return existing
+    key = {name: value for name, value in match.items() if "__" not in name}
+    obj = model(**key, **fields)
+    _save_new(ctx, obj)
+    return obj
+
+
+def _save_new(ctx: _Context, obj: models.Model) -> None:
+    obj.full_clean()
+    obj._history_user = ctx.by
+    obj._change_reason = CHANGE_REASON
+    obj.save()
+    ctx.created[obj._meta.label] += 1
+
+
+def _add_link(ctx: _Context, instance: models.Model, attr: str, target: models.Model) -> None:
+    """Add a many-to-many link only when missing: simple-history writes a history row
+    on every add, even one that changes nothing."""
+    manager = getattr(instance, attr)
+    if manager.filter(pk=target.pk).exists():
+        return
+    instance._history_user = ctx.by
+    instance._change_reason = CHANGE_REASON
+    manager.add(target)
+    ctx.created[f"{instance._meta.label}.{attr}"] += 1
+
+
+def _at(day: date, hour: int) -> datetime:
+    return timezone.make_aware(datetime.combine(day, time(hour)))
+
+
+def _load_users(ctx: _Context) -> None:
+    before = Group.objects.count()
+    groups = role_groups()
+    if added := Group.objects.count() - before:
+        ctx.created["auth.Group"] += added
+    for spec in USERS:
+        user = User.objects.filter(username=spec.username).first()
+        if user is None:
+            user = User(
+                username=spec.username,
+                full_name=spec.full_name,
+                job_title=spec.job_title,
+                is_staff=spec.is_superuser,
+                is_superuser=spec.is_superuser,
+            )
+            if spec.can_sign_in:
+                user.set_password(DEMO_PASSWORD)
+            else:
+                user.set_unusable_password()
+            _save_new(ctx, user)
+        _add_link(ctx, user, "groups", groups[spec.role])
+        ctx.users[spec.username] = user
+        if spec.is_superuser:
+            ctx.by = user
+
+
+def _load_reference_data(ctx: _Context) -> tuple[dict[str, Park], dict[str, Sector]]:
+    parks = {
+        code: _ensure(ctx, Park, {"code": code}, name=name, kind=kind, sort_order=index)
+        for index, (code, name, kind) in enumerate(PARKS, 1)
+    }
+    sectors = {
+        code: _ensure(ctx, Sector, {"code": code}, name=name, sort_order=index)
+        for index, (code, name) in enumerate(SECTORS, 1)
+    }
+    for index, (code, name) in enumerate(DEPARTMENTS, 1):
+        _ensure(ctx, Department, {"code": code}, name=name, sort_order=index)
+    _ensure(
+        ctx,
+        ZoneTarget,
+        {"year": ctx.year},
+        project_count=PROJECT_COUNT,
+        total_investment=TOTAL_INVESTMENT,
+        planned_investment=PLANNED_INVESTMENT,
+        industrial_ensure=INDUSTRIAL_ENSURE,
+        industrial_strive=INDUSTRIAL_STRIVE,
+    )
+    return parks, sectors
+
+
+def _load_project(
+    ctx: _Context,
+    spec: ProjectSpec,
+    parks: dict[str, Park],
+    sectors: dict[str, Sector],
+    amounts: dict[int, Decimal],
+) -> Project:
+    schedule = project_schedule(spec, ctx.today)
+    starts = [
+        row.baseline
+        for row in schedule.milestones
+        if milestone_stage(row.spec.name) == Status.CONSTRUCTION
+    ]
+    ends = [row.baseline for row in schedule.milestones] + [
+        day_of(ctx.year, p.completion) for p in spec.phases
+    ]
+    project = _ensure(
+        ctx,
+        Project,
+        {"code": spec.code},
+        name=spec.name,
+        company=spec.company,
+        sector=sectors[spec.sector],
+        park=parks[spec.park],
+        level=Project.Level.CITY,
+        category=spec.category,
+        total_investment=D(spec.total),
+        status=schedule.status,
+        planned_start=starts[0] if starts else None,
+        planned_completion=max(ends),
+        responsible_person=ctx.users[spec.responsible],
+        leader_in_charge=ctx.users[spec.leader],
+        location=spec.location,
+        description=spec.description,
+        is_demo=spec.is_demo,
+    )
+    for username in spec.managers:
+        _add_link(ctx, project, "managers", ctx.users[username])
+    phases = {
+        phase.number: _ensure(
+            ctx,
+            Phase,
+            {"project": project, "number": phase.number},
+            name=phase.name,
+            scope=phase.scope,
+            investment=D(phase.investment),
+            planned_start=day_of(ctx.year, phase.start),
+            planned_completion=day_of(ctx.year, phase.completion),
+        )
+        for phase in spec.phases
+    }
+    for sequence, row in enumerate(schedule.milestones, 1):
+        _ensure(
+            ctx,
+            Milestone,
+            {"project": project, "sequence": sequence},
+            name=row.spec.name,
+            phase=phases.get(row.spec.phase) if row.spec.phase else None,
+            baseline_date=row.baseline,
+            forecast_date=row.forecast,
+            actual_date=row.actual,
+        )
+    _ensure(
+        ctx, AnnualPlan, {"project": project, "year": ctx.year}, planned_investment=D(spec.plan)
+    )
+    for month, amount in amounts.items():
+        _ensure(
+            ctx,
+            MonthlyInvestment,
+            {"project": project, "year": ctx.year, "month": month},
+            completed_amount=amount,
+            note=spec.month_notes.get(month, ""),
+        )
+    return project
+
+
+def _article_facts(today: date) -> dict[str, str]:
+    """Phrases of the article's visit notes that depend on how far the year has gone."""
+    visit = article_visit_day(today)
+    resumed = day_of(today.year, (0, 2, 24))
+    refire = project_schedule(next(p for p in PROJECTS if p.code == "GX-002"), today)
+    installed = next(r.actual for r in refire.milestones if r.spec.name == "一期设备安装调试")
+    if installed and installed <= visit:
+        equipment = "一期生产设备已安装到位，正在加紧调试，企业预计6月份投入试生产。"
+    else:
+        equipment = "一期厂房已封顶，生产设备陆续进场，企业计划6月份投入试生产。"
+    return {
+        "resumed": "2月24日复工以来" if resumed < visit else "复工以来",
+        "equipment": equipment,
+    }
+
+
+def _load_visits_and_issues(ctx: _Context, projects: dict[str, Project]) -> None:
+    facts = _article_facts(ctx.today)
+    visits: dict[str, tuple[SiteVisit, date]] = {}
+    for spec in VISITS:
+        project = projects[spec.project]
+        day = (
+            article_visit_day(ctx.today)
+            if spec.days_ago is None
+            else ctx.today - timedelta(days=spec.days_ago)
+        )
+        visit = SiteVisit.objects.filter(project=project, notes__startswith=spec.headline).first()
+        if visit is None:
+            # Participants belong to their visit: they are written with it, or not at all.
+            visit = SiteVisit(
+                project=project,
+                visited_on=day,
+                notes=f"{spec.headline}\n{spec.details.format(**facts)}",
+                created_by=ctx.users[spec.created_by],
+            )
+            _save_new(ctx, visit)
+            for order, person in enumerate(spec.participants, 1):
+                _save_new(
+                    ctx,
+                    VisitParticipant(
+                        visit=visit,
+                        side=person.side,
+                        name=person.name,
+                        title=person.title,
+                        sort_order=order,
+                    ),
+                )
+        visits[spec.headline] = (visit, visit.visited_on)
+
+    departments = {d.code: d for d in Department.objects.all()}
+    for spec in ISSUES:
+        project = projects[spec.project]
+        if Issue.objects.filter(project=project, title=spec.title).exists():
+            # An issue's status is the sum of its follow-ups: add neither to one that exists.
+            continue
+        visit, raised_on = (
+            visits[spec.visit] if spec.visit else (None, ctx.today - timedelta(days=spec.days_ago))
+        )
+        # Nothing is recorded for today or later, so no time of day lands in the future.
+        steps = [step for step in spec.steps if raised_on + timedelta(days=step.days) < ctx.today]
+        status = steps[-1].status_after if steps else IssueStatus.RAISED
+        closed = status == IssueStatus.CLOSED
+        assigned = status != IssueStatus.RAISED
+        issue = Issue(
+            project=project,
+            site_visit=visit,
+            title=spec.title,
+            description=spec.description.format(**facts),
+            category=spec.category,
+            severity=spec.severity,
+            status=status,
+            department=departments[spec.department] if assigned else None,
+            deadline=raised_on + timedelta(days=spec.deadline_days) if assigned else None,
+            result=spec.result if status in (IssueStatus.RESOLVED, IssueStatus.CLOSED) else "",
+            raised_by=ctx.users["official"],
+            raised_at=_at(raised_on, 11),
+            closed_at=_at(raised_on + timedelta(days=steps[-1].days), 16) if closed else None,
+        )
+        _save_new(ctx, issue)
+        before = IssueStatus.RAISED
+        for step in steps:
+            _save_new(
+                ctx,
+                FollowUp(
+                    issue=issue,
+                    action=step.action,
+                    actor=ctx.users[step.actor] if step.actor else None,
+                    actor_name=step.actor_name,
+                    acted_at=_at(raised_on + timedelta(days=step.days), 16),
+                    status_before=before,
+                    status_after=step.status_after,
+                ),
+            )
+            before = step.status_after
+
+
+@transaction.atomic
+def load_demo(*, today: date | None = None) -> dict[str, int]:
+    """Create whatever demo data is missing; return how many rows of each model were
+    created (model label -> count; `label.field` for many-to-many links)."""
+    real_today = timezone.localdate()
+    if today and today > real_today:
+        # Milestones reached by then would carry actual dates in the future.
+        raise ValueError(f"today ({today}) cannot be later than the real date ({real_today}).")
+    ctx = _Context(today=today or real_today)
+    _load_users(ctx)
+    parks, sectors = _load_reference_data(ctx)
+    amounts = monthly_amounts(ctx.today)
+    projects = {
+        spec.code: _load_project(ctx, spec, parks, sectors, amounts.get(spec.code, {}))
+        for spec in PROJECTS
+    }
+    _load_visits_and_issues(ctx, projects)
+    return dict(ctx.created)
