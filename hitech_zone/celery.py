@@ -3,7 +3,6 @@
 import os
 
 from celery import Celery
-from celery.schedules import crontab  # noqa: F401  (used by the schedules the reports add)
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "hitech_zone.settings")
 

@@ -2,6 +2,8 @@
 
 from decimal import ROUND_HALF_UP, Decimal
 
+from django.db import models
+
 WAN_PER_YI = Decimal(10_000)
 MONEY_MAX_DIGITS = 14
 MONEY_DECIMAL_PLACES = 2
@@ -52,10 +54,8 @@ def percent(part: Decimal | None, whole: Decimal | None, places: int = 1) -> Dec
     )
 
 
-def money_field(verbose_name, **kwargs):
+def money_field(verbose_name, **kwargs) -> models.DecimalField:
     """A DecimalField for an amount in 万元."""
-    from django.db import models
-
     return models.DecimalField(
         verbose_name,
         max_digits=MONEY_MAX_DIGITS,

@@ -5,6 +5,7 @@ admin, a shell) are database constraints, not only form checks.
 """
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import F, Q
 from django.utils import timezone
@@ -209,8 +210,6 @@ class Milestone(models.Model):
         return f"{self.project} · {self.name}"
 
     def clean(self) -> None:
-        from django.core.exceptions import ValidationError
-
         errors = {}
         if self.actual_date and self.actual_date > timezone.localdate():
             errors["actual_date"] = _("The actual date cannot be in the future.")

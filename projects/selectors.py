@@ -9,7 +9,7 @@ from django.db.models import DecimalField, OuterRef, Q, QuerySet, Subquery, Sum,
 from django.db.models.functions import Coalesce
 
 from hitech_zone import permissions
-from hitech_zone.money import quantize_money
+from hitech_zone.money import percent, quantize_money
 from projects.models import AnnualPlan, MonthlyInvestment, Project, ZoneTarget
 
 ZERO = Value(Decimal(0), output_field=DecimalField(max_digits=14, decimal_places=2))
@@ -66,8 +66,8 @@ class ZoneSummary:
         return (self.annual_plan * self.elapsed_share).quantize(Decimal("0.01"))
 
     @property
-    def plan_share_completed(self) -> Decimal | None:
-        return self.completed_ytd / self.annual_plan if self.annual_plan else None
+    def plan_percent_completed(self) -> Decimal | None:
+        return percent(self.completed_ytd, self.annual_plan)
 
     @property
     def ahead_of_schedule(self) -> bool:

@@ -49,6 +49,7 @@ def test_zone_summary_sums_exactly(official):
     assert summary.completed_ytd == Decimal("1503.00")
     # 序时进度 on 28 Feb: 59 of 365 days.
     assert summary.due_by_now == (Decimal("9000") * 59 / 365).quantize(Decimal("0.01"))
+    assert summary.plan_percent_completed == Decimal("16.7")  # 1,503 of 9,000
 
 
 def test_summary_counts_only_months_reported_so_far(official):
