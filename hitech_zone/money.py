@@ -17,19 +17,20 @@ def yi_to_wan(amount_yi: Decimal) -> Decimal:
     return amount_yi * WAN_PER_YI
 
 
-def _trimmed(value: Decimal, places: int) -> str:
+def _fixed(value: Decimal, places: int) -> str:
     quantum = Decimal(1).scaleb(-places)
-    rounded = value.quantize(quantum, rounding=ROUND_HALF_UP)
     # Grouped by thousands in both languages, as official Chinese statistics print them.
-    text = f"{rounded:,.{places}f}"
-    if "." in text:
-        text = text.rstrip("0").rstrip(".")
-    return text
+    return f"{value.quantize(quantum, rounding=ROUND_HALF_UP):,.{places}f}"
 
 
-def format_yi(amount_wan: Decimal | None, places: int = 2) -> str:
-    """1,525,000 万元 -> '152.5'; at most `places` decimals, trailing zeros dropped."""
-    return _trimmed(wan_to_yi(amount_wan), places)
+def _trimmed(value: Decimal, places: int) -> str:
+    text = _fixed(value, places)
+    return text.rstrip("0").rstrip(".") if "." in text else text
+
+
+def format_yi(amount_wan: Decimal | None, places: int = 1) -> str:
+    """Summaries speak 亿元 with one decimal: 1,525,000 万元 -> '152.5', 500,000 -> '50.0'."""
+    return _fixed(wan_to_yi(amount_wan), places)
 
 
 def format_billion(amount_wan: Decimal | None, places: int = 3) -> str:

@@ -214,3 +214,10 @@ CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS")
 SESSION_COOKIE_AGE = int(os.environ.get("SESSION_COOKIE_AGE", str(8 * 3600)))
 SECURE_REFERRER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
+
+# ---------------------------------------------------------------- warning lights
+# Investment: yellow this many percentage points behind 序时进度, red beyond the second.
+LIGHT_INVESTMENT_YELLOW_POINTS = int(os.environ.get("LIGHT_INVESTMENT_YELLOW_POINTS", "10"))
+LIGHT_INVESTMENT_RED_POINTS = int(os.environ.get("LIGHT_INVESTMENT_RED_POINTS", "30"))
+# Schedule: red when a forecast is more than this many days past its baseline.
+LIGHT_SCHEDULE_RED_DAYS = int(os.environ.get("LIGHT_SCHEDULE_RED_DAYS", "30"))

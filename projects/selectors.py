@@ -5,12 +5,25 @@ from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 
-from django.db.models import DecimalField, OuterRef, Q, QuerySet, Subquery, Sum, Value
+from django.db.models import (
+    Case,
+    Count,
+    DecimalField,
+    F,
+    OuterRef,
+    Q,
+    QuerySet,
+    Subquery,
+    Sum,
+    Value,
+    When,
+)
 from django.db.models.functions import Coalesce
 
 from hitech_zone import permissions
 from hitech_zone.money import percent, quantize_money
-from projects.models import AnnualPlan, MonthlyInvestment, Project, ZoneTarget
+from projects import lights
+from projects.models import AnnualPlan, Milestone, MonthlyInvestment, Project, ZoneTarget
 
 ZERO = Value(Decimal(0), output_field=DecimalField(max_digits=14, decimal_places=2))
 
@@ -28,17 +41,19 @@ def _sum_subquery(queryset: QuerySet, field: str) -> Coalesce:
     )
 
 
-def project_list(*, user, year: int, through_month: int = 12) -> QuerySet[Project]:
-    """Projects the user may see, with the year's plan and the investment completed in
-    that year up to `through_month`, as `annual_plan` and `completed_ytd` (万元)."""
+def project_list(*, user, as_of: date) -> QuerySet[Project]:
+    """Projects the user may see, with the plan for the year of `as_of` and the investment
+    completed in it so far, as `annual_plan` and `completed_ytd` (万元), and their
+    warning `light` (see projects.lights)."""
     queryset = permissions.scope(user, Project.objects.all())
-    return queryset.select_related("sector", "park", "responsible_person").annotate(
-        annual_plan=_sum_subquery(AnnualPlan.objects.filter(year=year), "planned_investment"),
+    annotated = queryset.select_related("sector", "park", "responsible_person").annotate(
+        annual_plan=_sum_subquery(AnnualPlan.objects.filter(year=as_of.year), "planned_investment"),
         completed_ytd=_sum_subquery(
-            MonthlyInvestment.objects.filter(year=year, month__lte=through_month),
+            MonthlyInvestment.objects.filter(year=as_of.year, month__lte=as_of.month),
             "completed_amount",
         ),
     )
+    return lights.annotate_lights(annotated, as_of=as_of, elapsed_share=year_elapsed_share(as_of))
 
 
 def year_elapsed_share(as_of: date) -> Decimal:
@@ -107,3 +122,62 @@ def zone_summary(*, user, as_of: date) -> ZoneSummary:
         if permissions.sees_all_projects(user)
         else None,
     )
+
+
+def milestone_list_slipping(*, user, as_of: date, limit: int = 10) -> list[Milestone]:
+    """Open milestones whose baseline has passed or whose forecast passes the baseline,
+    most urgent first: the longest overdue, then the latest forecasts. One query."""
+    slipping = (
+        permissions.scope(user, Milestone.objects.filter(actual_date__isnull=True))
+        .filter(Q(baseline_date__lt=as_of) | Q(forecast_date__gt=F("baseline_date")))
+        .select_related("project")
+        .annotate(overdue=Case(When(baseline_date__lt=as_of, then=Value(1)), default=Value(0)))
+        .order_by("-overdue", "baseline_date", "project__code")[:limit]
+    )
+    return sorted(slipping, key=lambda milestone: -milestone.slip_days(as_of))
+
+
+@dataclass(frozen=True)
+class Breakdown:
+    label: str
+    project_count: int
+    total_investment: Decimal
+    annual_plan: Decimal
+    completed_ytd: Decimal
+
+    @property
+    def percent_of_plan(self) -> Decimal | None:
+        return percent(self.completed_ytd, self.annual_plan)
+
+
+def breakdown(projects: QuerySet[Project], *, by: str) -> list[Breakdown]:
+    """Totals of `project_list` rows grouped by `by` ("park__name", "sector__name"). One query."""
+    rows = (
+        projects.order_by()
+        .values(by)
+        .annotate(
+            project_count=Count("id"),
+            total=Sum("total_investment"),
+            plan=Sum("annual_plan"),
+            completed=Sum("completed_ytd"),
+        )
+        .order_by("-total", by)
+    )
+    return [
+        Breakdown(
+            label=row[by],
+            project_count=row["project_count"],
+            total_investment=quantize_money(row["total"]),
+            annual_plan=quantize_money(row["plan"]),
+            completed_ytd=quantize_money(row["completed"]),
+        )
+        for row in rows
+    ]
+
+
+def count_by(projects: QuerySet[Project], field: str) -> dict[str, int]:
+    """{value: number of projects} for `field` ("light", "status"). One query."""
+    return {
+        row[field]: row["count"]
+        for row in projects.order_by().values(field).annotate(count=Count("id"))
+    }

@@ -3,19 +3,22 @@ from django.shortcuts import render
 from django.utils import timezone
 from django.views.decorators.http import require_GET
 
-from projects import selectors as project_selectors
+from projects.lights import Thresholds
+from reports import selectors
 
 
 @require_GET
 def dashboard(request: HttpRequest) -> HttpResponse:
-    """The first page: the zone's totals and its key projects (the full dashboard follows)."""
+    """The leader's one screen: totals against targets, lights, what slips, by park and sector."""
     today = timezone.localdate()
-    summary = project_selectors.zone_summary(user=request.user, as_of=today)
-    projects = project_selectors.project_list(
-        user=request.user, year=today.year, through_month=today.month
-    ).order_by("-total_investment", "code")
     return render(
         request,
         "reports/dashboard.html",
-        {"summary": summary, "projects": projects, "today": today},
+        {"dashboard": selectors.dashboard(user=request.user, as_of=today), "today": today},
     )
+
+
+@require_GET
+def lights_explained(request: HttpRequest) -> HttpResponse:
+    """How a project's light is set, with the thresholds in force."""
+    return render(request, "reports/lights.html", {"thresholds": Thresholds.from_settings()})

@@ -24,8 +24,8 @@ def wan(amount_wan: Decimal | None) -> str:
 
 
 @register.filter
-def yi_number(amount_wan: Decimal | None) -> str:
-    return money.format_yi(amount_wan)
+def yi_number(amount_wan: Decimal | None, places: int = 1) -> str:
+    return money.format_yi(amount_wan, places)
 
 
 @register.filter

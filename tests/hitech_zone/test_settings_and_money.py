@@ -40,6 +40,9 @@ def test_yi_formatting_is_exact():
     from decimal import Decimal
 
     assert money.format_yi(Decimal("1525000")) == "152.5"
-    assert money.format_yi(Decimal("500000")) == "50"
-    assert money.format_yi(Decimal("3456.78")) == "0.35"
-    assert money.format_yi(Decimal("123456789")) == "12,345.68"
+    assert money.format_yi(Decimal("500000")) == "50.0"
+    assert money.format_yi(Decimal("3456.78")) == "0.3"
+    assert money.format_yi(Decimal("123456789")) == "12,345.7"
+    assert money.format_wan(Decimal("68069.98")) == "68,069.98"
+    assert money.format_wan(Decimal("500.00")) == "500"
+    assert money.format_billion(Decimal("1525000")) == "15.25"
