@@ -9,6 +9,7 @@ from reports import views as report_views
 urlpatterns = [
     path("", report_views.dashboard, name="dashboard"),
     path("lights/", report_views.lights_explained, name="lights"),
+    path("projects/<str:code>/", report_views.project_page, name="project_detail"),
     path("projects/", include("projects.urls")),
     path("accounts/login/", auth_views.LoginView.as_view(), name="login"),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),

@@ -5,7 +5,7 @@ from datetime import date
 from django.db.models import Case, IntegerField, QuerySet, Value, When
 
 from hitech_zone import permissions
-from inspections.models import Issue
+from inspections.models import Issue, SiteVisit
 
 SEVERITY_RANK = Case(
     When(severity=Issue.Severity.CRITICAL, then=Value(0)),
@@ -35,4 +35,12 @@ def issue_list_for_project(*, user, project_id: int) -> QuerySet[Issue]:
         permissions.scope(user, Issue.objects.filter(project_id=project_id))
         .select_related("department")
         .order_by("-raised_at")
+    )
+
+
+def visit_list_for_project(*, user, project_id: int) -> QuerySet[SiteVisit]:
+    return (
+        permissions.scope(user, SiteVisit.objects.filter(project_id=project_id))
+        .prefetch_related("participants")
+        .order_by("-visited_on", "-id")
     )

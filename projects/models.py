@@ -100,6 +100,8 @@ class Project(models.Model):
     location = models.CharField(_("location"), max_length=120, blank=True)
     description = models.TextField(_("construction content"), blank=True)
     is_demo = models.BooleanField(_("demo data"), default=False)
+    # Bumped on every edit, so a save based on a stale copy is refused, not applied.
+    version = models.PositiveIntegerField(_("version"), default=1, editable=False)
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
     updated_at = models.DateTimeField(_("updated at"), auto_now=True)
 
@@ -192,6 +194,7 @@ class Milestone(models.Model):
     baseline_date = models.DateField(_("baseline date"))
     forecast_date = models.DateField(_("forecast date"), null=True, blank=True)
     actual_date = models.DateField(_("actual date"), null=True, blank=True)
+    version = models.PositiveIntegerField(_("version"), default=1, editable=False)
 
     history = HistoricalRecords()
 
@@ -277,6 +280,7 @@ class MonthlyInvestment(models.Model):
     month = models.PositiveSmallIntegerField(_("month"))
     completed_amount = money_field(_("completed (10k yuan)"))
     note = models.CharField(_("note"), max_length=200, blank=True)
+    version = models.PositiveIntegerField(_("version"), default=1, editable=False)
 
     history = HistoricalRecords()
 
@@ -332,3 +336,26 @@ class ZoneTarget(models.Model):
 
     def __str__(self) -> str:
         return str(self.year)
+
+
+class ProgressNote(models.Model):
+    """A dated remark on how a project is going, written by whoever follows it."""
+
+    project_path = "project"
+
+    project = models.ForeignKey(
+        Project, models.CASCADE, related_name="progress_notes", verbose_name=_("project")
+    )
+    body = models.TextField(_("progress note"), max_length=2000)
+    author = models.ForeignKey(
+        settings.AUTH_USER_MODEL, models.PROTECT, related_name="+", verbose_name=_("written by")
+    )
+    created_at = models.DateTimeField(_("written at"), auto_now_add=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        verbose_name = _("progress note")
+        verbose_name_plural = _("progress notes")
+
+    def __str__(self) -> str:
+        return f"{self.project} · {self.created_at:%Y-%m-%d}"

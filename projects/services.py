@@ -1,50 +1,120 @@
-"""Writes to the register. Every change passes full_clean() and is saved with the user who
-made it, so the history (who, when, old -> new) is complete whatever the entry point."""
+"""Writes to the register. Every change passes full_clean(), is saved with the user who
+made it (so the history says who, when, old -> new, whatever the entry point) and bumps
+the record's version: a change based on a stale copy is refused with what the other
+person changed, never applied over it."""
 
 from datetime import date
 from decimal import Decimal
 from typing import Any
 
-from django.db import transaction
+from django.db import models, transaction
 
-from projects.models import AnnualPlan, Milestone, MonthlyInvestment, Project
+from projects import history
+from projects.models import AnnualPlan, Milestone, MonthlyInvestment, ProgressNote, Project
 
 
-def _save(instance, *, by, update_fields: list[str] | None = None):
+class ConflictError(Exception):
+    """Someone else saved the record after the version this change started from."""
+
+    def __init__(self, current: models.Model, changes: list[history.Entry]):
+        super().__init__(f"{type(current).__name__} {current.pk} changed meanwhile")
+        self.current = current
+        self.changes = changes
+
+
+def _locked(instance: models.Model, expected_version: int | None) -> models.Model:
+    """The row as stored now, locked for this transaction; refused if it moved on."""
+    current = type(instance)._default_manager.select_for_update().get(pk=instance.pk)
+    if expected_version is not None and current.version != expected_version:
+        raise ConflictError(current, history.changes_since(current, expected_version))
+    return current
+
+
+def _save(instance: models.Model, *, by, update_fields: list[str] | None = None, reason: str = ""):
     instance.full_clean()
     instance._history_user = by
+    if reason:
+        instance._change_reason = reason
+    if instance.pk and hasattr(instance, "version"):
+        instance.version += 1
+        if update_fields is not None:
+            update_fields = [*update_fields, "version"]
     instance.save(update_fields=update_fields)
     return instance
 
 
 @transaction.atomic
-def project_update(*, project: Project, by, **changes: Any) -> Project:
-    changed = [field for field, value in changes.items() if getattr(project, field) != value]
+def project_update(
+    *, project: Project, by, expected_version: int | None = None, **changes: Any
+) -> Project:
+    current = _locked(project, expected_version)
+    changed = [name for name, value in changes.items() if getattr(current, name) != value]
     if not changed:
-        return project
-    for field in changed:
-        setattr(project, field, changes[field])
-    return _save(project, by=by, update_fields=[*changed, "updated_at"])
+        return current
+    for name in changed:
+        setattr(current, name, changes[name])
+    return _save(current, by=by, update_fields=[*changed, "updated_at"])
+
+
+def project_set_status(
+    *, project: Project, status: str, by, expected_version: int | None
+) -> Project:
+    return project_update(project=project, by=by, expected_version=expected_version, status=status)
 
 
 @transaction.atomic
 def milestone_update_dates(
-    *, milestone: Milestone, by, forecast_date: date | None, actual_date: date | None
+    *,
+    milestone: Milestone,
+    by,
+    forecast_date: date | None,
+    actual_date: date | None,
+    expected_version: int | None = None,
 ) -> Milestone:
-    milestone.forecast_date = forecast_date
-    milestone.actual_date = actual_date
-    return _save(milestone, by=by, update_fields=["forecast_date", "actual_date"])
+    current = _locked(milestone, expected_version)
+    if (current.forecast_date, current.actual_date) == (forecast_date, actual_date):
+        return current
+    current.forecast_date = forecast_date
+    current.actual_date = actual_date
+    return _save(current, by=by, update_fields=["forecast_date", "actual_date"])
+
+
+@transaction.atomic
+def milestone_rebaseline(
+    *, milestone: Milestone, by, baseline_date: date, reason: str, expected_version: int | None
+) -> Milestone:
+    """The only way a baseline moves: explicitly, with a reason kept in the history."""
+    current = _locked(milestone, expected_version)
+    if current.baseline_date == baseline_date:
+        return current
+    current.baseline_date = baseline_date
+    return _save(current, by=by, update_fields=["baseline_date"], reason=reason)
 
 
 @transaction.atomic
 def monthly_investment_set(
-    *, project: Project, year: int, month: int, completed_amount: Decimal, by, note: str = ""
+    *,
+    project: Project,
+    year: int,
+    month: int,
+    completed_amount: Decimal,
+    by,
+    note: str = "",
+    expected_version: int | None = None,
 ) -> MonthlyInvestment:
-    record = MonthlyInvestment.objects.filter(project=project, year=year, month=month).first()
+    """Enter or correct one month's figure. `expected_version` is the version the user
+    saw: 0 when they saw no figure for that month, None when not checked (imports)."""
+    record = (
+        MonthlyInvestment.objects.select_for_update()
+        .filter(project=project, year=year, month=month)
+        .first()
+    )
     if record is None:
         record = MonthlyInvestment(project=project, year=year, month=month)
-    elif record.completed_amount == completed_amount and record.note == note:
-        return record
+    else:
+        record = _locked(record, expected_version)
+        if record.completed_amount == completed_amount and record.note == note:
+            return record
     record.completed_amount = completed_amount
     record.note = note
     return _save(record, by=by)
@@ -59,3 +129,10 @@ def annual_plan_set(*, project: Project, year: int, planned_investment: Decimal,
         return plan
     plan.planned_investment = planned_investment
     return _save(plan, by=by)
+
+
+def progress_note_add(*, project: Project, body: str, by) -> ProgressNote:
+    note = ProgressNote(project=project, body=body.strip(), author=by)
+    note.full_clean()
+    note.save()
+    return note

@@ -1,14 +1,28 @@
+from collections.abc import Callable
+
+from django.contrib import messages
+from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
-from django.shortcuts import render
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
-from django.views.decorators.http import require_GET
+from django.views.decorators.http import require_GET, require_POST
 from django.views.decorators.vary import vary_on_headers
 
 from hitech_zone import permissions
-from projects import exports, lights, selectors
+from projects import exports, lights, pages, selectors, services
 from projects.filters import ProjectFilterSet, sort_ordering
+from projects.forms import (
+    MilestoneDatesForm,
+    MonthlyInvestmentForm,
+    ProgressNoteForm,
+    RebaselineForm,
+    StatusForm,
+)
+from projects.models import Milestone, Project
 
 PAGE_SIZE = 25
 # (sort key or "", heading, numeric) for the register's columns.
@@ -76,25 +90,200 @@ def project_export(request: HttpRequest) -> HttpResponse:
     return response
 
 
-@require_GET
-def project_detail(request: HttpRequest, code: str) -> HttpResponse:
-    today = timezone.localdate()
-    project = permissions.get_for(
-        request.user,
-        selectors.project_list(user=request.user, as_of=today),
-        permissions.Action.VIEW,
-        code=code,
+def _conflict_message(conflict: services.ConflictError) -> str:
+    lines = [
+        gettext("%(user)s changed this at %(time)s: %(changes)s")
+        % {
+            "user": entry.user,
+            "time": timezone.localtime(entry.at).strftime("%Y-%m-%d %H:%M"),
+            "changes": gettext("; ").join(
+                f"{change.field} {change.old} → {change.new}" for change in entry.changes
+            )
+            or entry.action,
+        }
+        for entry in conflict.changes
+    ]
+    return " ".join(
+        [
+            gettext("Not saved: someone else changed this record after you opened it."),
+            *lines,
+            gettext("Check the values below and save again to apply yours."),
+        ]
     )
+
+
+def _apply(
+    request: HttpRequest,
+    project: Project,
+    today,
+    form,
+    *,
+    key: str,
+    section: str,
+    perform: Callable[[dict], object],
+    saved: str,
+) -> HttpResponse:
+    """Validate, call the service, and answer: the re-rendered section (and, out of band,
+    the header and history) for htmx; a redirect, or the form with its errors, otherwise."""
+    status = 200
+    if form.is_valid():
+        try:
+            perform(form.cleaned_data)
+        except services.ConflictError as conflict:
+            # Keep the user's input; the next save applies it over the current version.
+            data = request.POST.copy()
+            data[form.add_prefix("version")] = conflict.current.version
+            form = type(form)(data, **_form_kwargs(form))
+            form.is_valid()
+            form.add_error(None, _conflict_message(conflict))
+            status = 409
+        except ValidationError as error:
+            form.apply_model_errors(error)
+            status = 422
+        else:
+            url = reverse("project_detail", args=[project.code]) + f"#{section}"
+            if not request.htmx:
+                messages.success(request, saved)
+                return redirect(url)
+            fresh = pages.project_for(request.user, project.code, as_of=today)
+            context = pages.sections(request.user, fresh, as_of=today)
+            context.update(section=section, saved=saved)
+            return render(request, "projects/update_response.html", context)
+    else:
+        status = 422
+    if request.htmx:
+        context = pages.sections(request.user, project, as_of=today, bound={key: form})
+        context.update(section=section, oob=False)
+        return render(request, f"projects/project_sections.html#{section}", context, status=status)
     return render(
         request,
-        "projects/project_detail.html",
-        {
-            "project": project,
-            "phases": project.phases.all(),
-            "milestones": project.milestones.select_related("phase"),
-            "monthly_investments": project.monthly_investments.filter(year=today.year),
-            "managers": project.managers.all(),
-            "today": today,
-            "can_edit": permissions.can(request.user, permissions.Action.EDIT, project),
-        },
+        "projects/update_form.html",
+        {"project": project, "form": form, "action": request.path},
+        status=status,
+    )
+
+
+def _form_kwargs(form) -> dict:
+    kwargs = {"prefix": form.prefix}
+    if hasattr(form, "year"):
+        kwargs["year"] = form.year
+    return kwargs
+
+
+def _editable(request: HttpRequest, code: str):
+    today = timezone.localdate()
+    return today, pages.project_for(request.user, code, as_of=today, action=permissions.Action.EDIT)
+
+
+@require_POST
+def project_status_update(request: HttpRequest, code: str) -> HttpResponse:
+    today, project = _editable(request, code)
+    form = StatusForm(request.POST, prefix="status")
+    return _apply(
+        request,
+        project,
+        today,
+        form,
+        key="status",
+        section="project-header",
+        perform=lambda data: services.project_set_status(
+            project=project,
+            status=data["status"],
+            by=request.user,
+            expected_version=data["version"],
+        ),
+        saved=gettext("Status saved."),
+    )
+
+
+def _milestone(project: Project, pk: int) -> Milestone:
+    return get_object_or_404(Milestone, project=project, pk=pk)
+
+
+@require_POST
+def milestone_dates_update(request: HttpRequest, code: str, pk: int) -> HttpResponse:
+    today, project = _editable(request, code)
+    milestone = _milestone(project, pk)
+    form = MilestoneDatesForm(request.POST, prefix=f"dates-{milestone.pk}")
+    return _apply(
+        request,
+        project,
+        today,
+        form,
+        key=f"dates-{milestone.pk}",
+        section="milestones",
+        perform=lambda data: services.milestone_update_dates(
+            milestone=milestone,
+            by=request.user,
+            forecast_date=data["forecast_date"],
+            actual_date=data["actual_date"],
+            expected_version=data["version"],
+        ),
+        saved=gettext("Milestone “%(name)s” saved.") % {"name": milestone.name},
+    )
+
+
+@require_POST
+def milestone_rebaseline(request: HttpRequest, code: str, pk: int) -> HttpResponse:
+    today, project = _editable(request, code)
+    milestone = _milestone(project, pk)
+    form = RebaselineForm(request.POST, prefix=f"rebaseline-{milestone.pk}")
+    return _apply(
+        request,
+        project,
+        today,
+        form,
+        key=f"rebaseline-{milestone.pk}",
+        section="milestones",
+        perform=lambda data: services.milestone_rebaseline(
+            milestone=milestone,
+            by=request.user,
+            baseline_date=data["baseline_date"],
+            reason=data["reason"],
+            expected_version=data["version"],
+        ),
+        saved=gettext("Milestone “%(name)s” re-baselined.") % {"name": milestone.name},
+    )
+
+
+@require_POST
+def monthly_investment_update(request: HttpRequest, code: str, month: int) -> HttpResponse:
+    today, project = _editable(request, code)
+    form = MonthlyInvestmentForm(request.POST, prefix=f"month-{month}", year=today.year)
+    return _apply(
+        request,
+        project,
+        today,
+        form,
+        key=f"month-{month}",
+        section="investment",
+        perform=lambda data: services.monthly_investment_set(
+            project=project,
+            year=today.year,
+            month=month,
+            completed_amount=data["completed_amount"],
+            note=data["note"],
+            by=request.user,
+            expected_version=data["version"],
+        ),
+        saved=gettext("Investment for %(year)s-%(month)02d saved.")
+        % {"year": today.year, "month": month},
+    )
+
+
+@require_POST
+def progress_note_create(request: HttpRequest, code: str) -> HttpResponse:
+    today, project = _editable(request, code)
+    form = ProgressNoteForm(request.POST, prefix="note")
+    return _apply(
+        request,
+        project,
+        today,
+        form,
+        key="note",
+        section="notes",
+        perform=lambda data: services.progress_note_add(
+            project=project, body=data["body"], by=request.user
+        ),
+        saved=gettext("Progress note added."),
     )

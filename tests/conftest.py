@@ -179,3 +179,9 @@ def today() -> date:
     from django.utils import timezone
 
     return timezone.localdate()
+
+
+@pytest.fixture(autouse=True)
+def fast_password_hashing(settings):
+    # Tests create many users; the real hasher is slow on purpose.
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]

@@ -1,11 +1,13 @@
 """Access is decided on the server, by the permission layer, for every role."""
 
+from collections.abc import Callable
+from dataclasses import dataclass
 from decimal import Decimal
 
 import pytest
 from django.core.exceptions import PermissionDenied
 from django.http import Http404
-from django.urls import URLPattern, URLResolver, get_resolver
+from django.urls import URLPattern, URLResolver, get_resolver, reverse
 
 from hitech_zone import permissions
 from hitech_zone.permissions import Action, Role
@@ -113,18 +115,86 @@ def test_only_admins_reach_the_admin_site(client, official, leader, manager, adm
     assert client.get("/admin/").status_code == 200
 
 
-# Every URL the app serves, with the roles that may open it. A new view fails this test
-# until it is listed, so no view escapes the permission walk.
-COVERED = {
-    "dashboard": {"official", "leader", "manager", "admin_user"},
-    "lights": {"official", "leader", "manager", "admin_user"},
-    "projects:list": {"official", "leader", "manager", "admin_user"},
-    "projects:export": {"official", "leader", "manager", "admin_user"},
-    "projects:detail": {"official", "leader", "manager", "admin_user"},
-    "login": "public",
-    "logout": "any",
-    "set_language": "public",
+# The permission walk: every named URL, for every role, anonymous included. A new view
+# fails `test_every_named_url_is_in_the_permission_walk` until it is listed here.
+READERS = {"official", "leader", "manager", "other_manager", "admin_user"}
+EDITORS = {"official", "manager", "other_manager", "admin_user"}
+ROLES = ["anonymous", "official", "leader", "manager", "other_manager", "admin_user"]
+
+
+@dataclass(frozen=True)
+class Route:
+    method: str
+    allowed: set[str] | str  # roles, or "public"
+    args: Callable = lambda world: []
+    data: Callable = lambda world: {}
+    project_bound: bool = False  # other managers get 404, not 403
+
+
+ROUTES = {
+    "dashboard": Route("get", READERS),
+    "lights": Route("get", READERS),
+    "projects:list": Route("get", READERS),
+    "projects:export": Route("get", READERS),
+    "project_detail": Route("get", READERS, args=lambda w: [w.project.code], project_bound=True),
+    "projects:status": Route(
+        "post",
+        EDITORS,
+        args=lambda w: [w.project.code],
+        data=lambda w: {"status-status": "trial", "status-version": 1},
+        project_bound=True,
+    ),
+    "projects:milestone_dates": Route(
+        "post",
+        EDITORS,
+        args=lambda w: [w.project.code, w.milestone.pk],
+        data=lambda w: {
+            f"dates-{w.milestone.pk}-version": 1,
+            f"dates-{w.milestone.pk}-forecast_date": "2030-01-01",
+        },
+        project_bound=True,
+    ),
+    "projects:milestone_rebaseline": Route(
+        "post",
+        EDITORS,
+        args=lambda w: [w.project.code, w.milestone.pk],
+        data=lambda w: {
+            f"rebaseline-{w.milestone.pk}-version": 1,
+            f"rebaseline-{w.milestone.pk}-baseline_date": "2030-01-01",
+            f"rebaseline-{w.milestone.pk}-reason": "计划调整获批",
+        },
+        project_bound=True,
+    ),
+    "projects:investment": Route(
+        "post",
+        EDITORS,
+        args=lambda w: [w.project.code, 1],
+        data=lambda w: {"month-1-version": 0, "month-1-month": 1, "month-1-completed_amount": "10"},
+        project_bound=True,
+    ),
+    "projects:note": Route(
+        "post",
+        EDITORS,
+        args=lambda w: [w.project.code],
+        data=lambda w: {"note-body": "进展顺利"},
+        project_bound=True,
+    ),
+    "login": Route("get", "public"),
+    "logout": Route("post", "public"),
+    "set_language": Route("post", "public", data=lambda w: {"language": "en", "next": "/"}),
 }
+
+
+@dataclass
+class World:
+    project: Project
+    milestone: Milestone
+
+
+@pytest.fixture
+def world(own_project, other_project, today) -> World:
+    milestone = factories.MilestoneFactory(project=own_project, sequence=1, baseline_date=today)
+    return World(project=own_project, milestone=milestone)
 
 
 def named_urls(resolver=None, namespace: str = "") -> set[str]:
@@ -142,4 +212,34 @@ def named_urls(resolver=None, namespace: str = "") -> set[str]:
 
 
 def test_every_named_url_is_in_the_permission_walk():
-    assert named_urls() == set(COVERED)
+    assert named_urls() == set(ROUTES)
+
+
+def expected_status(route: Route, role: str) -> int:
+    success = 200 if route.method == "get" else 302
+    if route.allowed == "public":
+        return success
+    if role == "anonymous":
+        return 302  # to the sign-in page
+    if route.project_bound and role == "other_manager":
+        return 404  # the walk's project is not theirs: it does not exist for them
+    if role in route.allowed:
+        return success
+    return 403
+
+
+@pytest.mark.parametrize("role", ROLES)
+@pytest.mark.parametrize("name", sorted(ROUTES))
+def test_permission_walk(client, request, world, name, role):
+    route = ROUTES[name]
+    if role != "anonymous":
+        client.force_login(request.getfixturevalue(role))
+    url = reverse(name, args=route.args(world))
+    response = getattr(client, route.method)(url, route.data(world))
+    expected = expected_status(route, role)
+    assert response.status_code == expected, f"{route.method.upper()} {url} as {role}"
+    if role == "anonymous" and route.allowed != "public":
+        assert response["Location"].startswith("/accounts/login/")
+        assert world.project.name not in response.content.decode()
+    if expected in (403, 404):
+        assert world.project.name not in response.content.decode()

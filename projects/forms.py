@@ -1,0 +1,74 @@
+from django import forms
+from django.core.exceptions import ValidationError
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from projects.models import Project
+
+
+class DateInput(forms.DateInput):
+    input_type = "date"
+
+    def __init__(self, **kwargs):
+        super().__init__(format="%Y-%m-%d", **kwargs)
+
+
+class VersionedForm(forms.Form):
+    """Carries the version of the record the user saw, so a stale save is caught."""
+
+    version = forms.IntegerField(widget=forms.HiddenInput, min_value=0)
+
+    def apply_model_errors(self, error: ValidationError) -> None:
+        """Show a model's validation errors beside the fields they concern."""
+        for name, messages in error.message_dict.items():
+            self.add_error(name if name in self.fields else None, messages)
+
+
+class StatusForm(VersionedForm):
+    status = forms.ChoiceField(label=_("Status"), choices=Project.Status.choices)
+
+
+class MilestoneDatesForm(VersionedForm):
+    forecast_date = forms.DateField(label=_("Forecast date"), required=False, widget=DateInput())
+    actual_date = forms.DateField(label=_("Actual date"), required=False, widget=DateInput())
+
+    def clean_actual_date(self):
+        actual = self.cleaned_data["actual_date"]
+        if actual and actual > timezone.localdate():
+            raise ValidationError(_("The actual date cannot be in the future."))
+        return actual
+
+
+class RebaselineForm(VersionedForm):
+    baseline_date = forms.DateField(label=_("New baseline date"), widget=DateInput())
+    reason = forms.CharField(
+        label=_("Reason for re-baselining"),
+        min_length=4,
+        max_length=200,
+        help_text=_("Recorded in the history, e.g. the plan change approved by the committee."),
+    )
+
+
+class MonthlyInvestmentForm(VersionedForm):
+    month = forms.IntegerField(widget=forms.HiddenInput, min_value=1, max_value=12)
+    completed_amount = forms.DecimalField(
+        label=_("Completed (10k yuan)"), min_value=0, max_digits=14, decimal_places=2
+    )
+    note = forms.CharField(label=_("Note"), max_length=200, required=False)
+
+    def __init__(self, *args, year: int, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.year = year
+
+    def clean_month(self):
+        month = self.cleaned_data["month"]
+        today = timezone.localdate()
+        if (self.year, month) > (today.year, today.month):
+            raise ValidationError(_("A month that has not begun has no completed investment yet."))
+        return month
+
+
+class ProgressNoteForm(forms.Form):
+    body = forms.CharField(
+        label=_("Progress note"), max_length=2000, widget=forms.Textarea(attrs={"rows": 3})
+    )

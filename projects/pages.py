@@ -1,0 +1,204 @@
+"""The parts of a project page that its inline updates re-render: one context builder
+shared by the full page and by every update response, so both always agree."""
+
+from dataclasses import dataclass
+from datetime import date
+from decimal import Decimal
+
+from django import forms
+from django.utils.formats import date_format
+from django.utils.translation import gettext
+
+from hitech_zone import charts, permissions
+from hitech_zone.money import format_wan
+from projects import history, lights, selectors
+from projects.forms import (
+    MilestoneDatesForm,
+    MonthlyInvestmentForm,
+    ProgressNoteForm,
+    RebaselineForm,
+    StatusForm,
+)
+from projects.models import Milestone, MonthlyInvestment, Project
+
+HISTORY_LIMIT = 60
+NOTES_LIMIT = 20
+
+
+@dataclass
+class MilestoneRow:
+    milestone: Milestone
+    slip_days: int
+    dates_form: forms.Form
+    rebaseline_form: forms.Form
+
+
+@dataclass
+class MonthRow:
+    year: int
+    month: int
+    record: MonthlyInvestment | None
+    cumulative: Decimal | None
+    form: forms.Form | None
+
+    @property
+    def label(self) -> str:
+        return f"{self.year}-{self.month:02d}"
+
+
+def project_for(user, code: str, *, as_of: date, action=permissions.Action.VIEW) -> Project:
+    """The annotated project (light, plan, completed) if the user may reach it; else 404/403."""
+    project = permissions.get_for(
+        user, selectors.project_list(user=user, as_of=as_of), action, code=code
+    )
+    return lights.with_reasons(
+        [project], as_of=as_of, elapsed_share=selectors.year_elapsed_share(as_of)
+    )[0]
+
+
+def sections(
+    user, project: Project, *, as_of: date, bound: dict[str, forms.Form] | None = None
+) -> dict:
+    """Context for every section of the project page. `bound` holds forms to show as the
+    user submitted them (with errors), keyed like the unbound ones."""
+    bound = bound or {}
+    can_edit = permissions.can(user, permissions.Action.EDIT, project)
+    milestones = list(project.milestones.select_related("phase"))
+    records = {
+        record.month: record for record in project.monthly_investments.filter(year=as_of.year)
+    }
+    month_rows = []
+    running = Decimal(0)
+    for month in range(1, 13):
+        record = records.get(month)
+        started = month <= as_of.month
+        if record:
+            running += record.completed_amount
+        key = f"month-{month}"
+        month_rows.append(
+            MonthRow(
+                year=as_of.year,
+                month=month,
+                record=record,
+                cumulative=running if started else None,
+                form=(
+                    bound.get(key)
+                    or MonthlyInvestmentForm(
+                        prefix=key,
+                        year=as_of.year,
+                        initial={
+                            "month": month,
+                            "version": record.version if record else 0,
+                            "completed_amount": record.completed_amount if record else None,
+                            "note": record.note if record else "",
+                        },
+                    )
+                )
+                if can_edit and started
+                else None,
+            )
+        )
+    milestone_rows = [
+        MilestoneRow(
+            milestone=milestone,
+            slip_days=milestone.slip_days(as_of),
+            dates_form=bound.get(f"dates-{milestone.pk}")
+            or MilestoneDatesForm(
+                prefix=f"dates-{milestone.pk}",
+                initial={
+                    "version": milestone.version,
+                    "forecast_date": milestone.forecast_date,
+                    "actual_date": milestone.actual_date,
+                },
+            ),
+            rebaseline_form=bound.get(f"rebaseline-{milestone.pk}")
+            or RebaselineForm(
+                prefix=f"rebaseline-{milestone.pk}",
+                initial={"version": milestone.version, "baseline_date": milestone.baseline_date},
+            ),
+        )
+        for milestone in milestones
+    ]
+    elapsed_share = selectors.year_elapsed_share(as_of)
+    limits = lights.Thresholds.from_settings()
+    return {
+        "timeline_chart": _timeline(project, milestone_rows, as_of, limits)
+        if milestone_rows
+        else None,
+        "investment_chart": _cumulative(project, month_rows, as_of),
+        "project": project,
+        "today": as_of,
+        "can_edit": can_edit,
+        "phases": project.phases.all(),
+        "managers": project.managers.all(),
+        "milestone_rows": milestone_rows,
+        "month_rows": month_rows,
+        "due_by_now": (project.annual_plan * elapsed_share).quantize(Decimal("0.01")),
+        "notes": project.progress_notes.select_related("author")[:NOTES_LIMIT],
+        "history": history.project_history(project, limit=HISTORY_LIMIT),
+        "status_form": bound.get("status")
+        or StatusForm(
+            prefix="status", initial={"status": project.status, "version": project.version}
+        ),
+        "note_form": bound.get("note") or ProgressNoteForm(prefix="note"),
+    }
+
+
+def _row_colour(row: MilestoneRow, as_of: date, limits: lights.Thresholds) -> str:
+    milestone = row.milestone
+    if milestone.actual_date:
+        return charts.GREEN if not row.slip_days else charts.MUTED
+    if milestone.baseline_date < as_of or row.slip_days > limits.schedule_red_days:
+        return charts.RED
+    if milestone.forecast_date and milestone.forecast_date > milestone.baseline_date:
+        return charts.YELLOW
+    return charts.COMPLETED
+
+
+def _timeline(project: Project, rows: list[MilestoneRow], as_of: date, limits: lights.Thresholds):
+    return charts.timeline_chart(
+        title=gettext("Milestone timeline of %(name)s") % {"name": project.name},
+        description=gettext(
+            "Each milestone's baseline (diamond), forecast (circle) and actual date (filled), with today's line."
+        ),
+        rows=[
+            charts.TimelineRow(
+                label=row.milestone.name,
+                baseline=row.milestone.baseline_date,
+                forecast=row.milestone.forecast_date,
+                actual=row.milestone.actual_date,
+                colour=_row_colour(row, as_of, limits),
+            )
+            for row in rows
+        ],
+        today=as_of,
+    )
+
+
+def _cumulative(project: Project, rows: list[MonthRow], as_of: date):
+    plan = project.annual_plan
+    return charts.line_chart(
+        title=gettext("Cumulative investment in %(year)s") % {"year": as_of.year},
+        description=gettext(
+            "Investment completed so far this year, month by month, against 序时进度 and the annual plan of %(plan)s (10k yuan)."
+        )
+        % {"plan": format_wan(plan)},
+        x_labels=[date_format(date(row.year, row.month, 1), "M") for row in rows],
+        series=[
+            charts.LineSeries(
+                gettext("Completed (cumulative)"),
+                [row.cumulative for row in rows],
+                charts.COMPLETED,
+            ),
+            charts.LineSeries(
+                gettext("Due by now (序时进度)"),
+                [(plan * row.month / 12).quantize(Decimal("0.01")) for row in rows],
+                charts.YELLOW,
+                dashed=True,
+            ),
+            charts.LineSeries(
+                gettext("Annual plan"), [plan for _row in rows], charts.NEUTRAL, dashed=True
+            ),
+        ],
+        unit=gettext("10k yuan"),
+    )
