@@ -221,3 +221,5 @@ LIGHT_INVESTMENT_YELLOW_POINTS = int(os.environ.get("LIGHT_INVESTMENT_YELLOW_POI
 LIGHT_INVESTMENT_RED_POINTS = int(os.environ.get("LIGHT_INVESTMENT_RED_POINTS", "30"))
 # Schedule: red when a forecast is more than this many days past its baseline.
 LIGHT_SCHEDULE_RED_DAYS = int(os.environ.get("LIGHT_SCHEDULE_RED_DAYS", "30"))
+# The language switch is remembered for a year, not just the browser session.
+LANGUAGE_COOKIE_AGE = 365 * 24 * 3600

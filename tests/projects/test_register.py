@@ -1,0 +1,144 @@
+"""The project register: filters, search, sorting, paging, htmx partials and export."""
+
+import io
+from decimal import Decimal
+
+import openpyxl
+import pytest
+
+from projects.models import Project
+from tests import factories
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def register(official, today):
+    ai = factories.ParkFactory(code="ai", name="人工智能产业园")
+    h2 = factories.ParkFactory(code="h2", name="氢能源汽车产业园")
+    battery = factories.SectorFactory(code="battery", name="新能源电池")
+    hydrogen = factories.SectorFactory(code="hydrogen", name="氢能源汽车")
+    zhou = factories.UserFactory(username="zhou", full_name="周明")
+    return {
+        "A": factories.ProjectFactory(
+            code="A-1",
+            name="正力新能电芯项目",
+            company="江苏正力新能电池技术有限公司",
+            park=ai,
+            sector=battery,
+            total_investment=Decimal("100000"),
+            responsible_person=zhou,
+        ),
+        "B": factories.ProjectFactory(
+            code="B-2",
+            name="重塑能源科技项目",
+            company="江苏重塑能源科技有限公司",
+            park=h2,
+            sector=hydrogen,
+            total_investment=Decimal("200000"),
+            category=Project.Category.INDUSTRIAL,
+        ),
+        "C": factories.ProjectFactory(
+            code="C-3",
+            name="金融科技岛总部楼",
+            company="常熟金融投资有限公司",
+            park=ai,
+            sector=hydrogen,
+            total_investment=Decimal("50000"),
+            status=Project.Status.SUSPENDED,
+            category=Project.Category.SERVICE,
+        ),
+    }
+
+
+def codes(response) -> list[str]:
+    return [project.code for project in response.context["page"].object_list]
+
+
+@pytest.mark.parametrize(
+    ("query", "expected"),
+    [
+        ("", ["A-1", "B-2", "C-3"]),
+        ("?q=重塑", ["B-2"]),
+        ("?q=正力新能电池", ["A-1"]),
+        ("?status=suspended", ["C-3"]),
+        ("?category=service", ["C-3"]),
+        ("?light=red", ["C-3"]),
+        ("?light=green", ["A-1", "B-2"]),
+        ("?sort=-total", ["B-2", "A-1", "C-3"]),
+        ("?sort=-code", ["C-3", "B-2", "A-1"]),
+        ("?sort=nonsense", ["A-1", "B-2", "C-3"]),
+    ],
+)
+def test_filters_search_and_sort(client, official, register, query, expected):
+    client.force_login(official)
+    assert codes(client.get(f"/projects/{query}")) == expected
+
+
+def test_filters_by_park_sector_and_responsible_person(client, official, register):
+    client.force_login(official)
+    park = register["A"].park_id
+    assert codes(client.get(f"/projects/?park={park}")) == ["A-1", "C-3"]
+    assert codes(client.get(f"/projects/?sector={register['B'].sector_id}")) == ["B-2", "C-3"]
+    assert codes(
+        client.get(f"/projects/?responsible_person={register['A'].responsible_person_id}")
+    ) == ["A-1"]
+
+
+def test_htmx_gets_only_the_table(client, official, register):
+    client.force_login(official)
+    full = client.get("/projects/?status=suspended").content.decode()
+    partial = client.get(
+        "/projects/?status=suspended", headers={"HX-Request": "true"}
+    ).content.decode()
+    assert "<html" in full and 'id="register-filters"' in full
+    assert "<html" not in partial and partial.lstrip().startswith('<section id="project-table"')
+    assert "金融科技岛总部楼" in partial and "重塑能源科技项目" not in partial
+
+
+def test_the_filter_form_pushes_its_state_into_the_url(client, official, register):
+    client.force_login(official)
+    body = client.get("/projects/").content.decode()
+    assert 'hx-push-url="true"' in body
+    assert 'method="get"' in body  # and works as a plain form without JavaScript
+
+
+def test_paging_keeps_the_filters(client, official, today):
+    for index in range(30):
+        factories.ProjectFactory(code=f"P-{index:02d}", status=Project.Status.CONSTRUCTION)
+    client.force_login(official)
+    first = client.get("/projects/?status=construction&sort=code")
+    assert len(codes(first)) == 25
+    assert "status=construction&amp;sort=code&amp;page=2" in first.content.decode()
+    second = client.get("/projects/?status=construction&sort=code&page=2")
+    assert codes(second) == [f"P-{index:02d}" for index in range(25, 30)]
+
+
+def read_export(response) -> list[list]:
+    assert response["Content-Type"].startswith("application/vnd.openxmlformats")
+    sheet = openpyxl.load_workbook(io.BytesIO(response.content), read_only=True).active
+    return [list(row) for row in sheet.iter_rows(values_only=True)]
+
+
+def test_export_is_the_current_view_with_chinese_headers(client, official, register):
+    client.force_login(official)
+    rows = read_export(
+        client.get("/projects/export.xlsx?park=" + str(register["A"].park_id) + "&sort=-total")
+    )
+    assert rows[0][:3] == ["项目编号", "项目名称", "建设单位"]
+    assert [row[0] for row in rows[1:]] == ["A-1", "C-3"]
+    assert rows[1][8] == 100000
+
+
+def test_a_manager_exports_and_lists_only_their_projects(
+    client, manager, own_project, other_project
+):
+    client.force_login(manager)
+    assert codes(client.get("/projects/")) == ["T-OWN"]
+    rows = read_export(client.get("/projects/export.xlsx"))
+    assert [row[0] for row in rows[1:]] == ["T-OWN"]
+    body = client.get("/projects/").content.decode()
+    assert other_project.name not in body
+    assert (
+        other_project.responsible_person.full_name not in body
+    )  # not even in the filter's choices
