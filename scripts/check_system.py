@@ -2,6 +2,7 @@
 Python packages. Stops with the exact package to install when something is missing."""
 
 import ctypes.util
+import shutil
 import sys
 
 REQUIRED = [
@@ -32,6 +33,10 @@ def main() -> int:
         for lib, _pkg, why in missing:
             print(f"  lib{lib} ({why})")
         print("Install them with:  apt-get install " + " ".join(pkg for _, pkg, _ in missing))
+        return 1
+    if "--tests" in sys.argv and not shutil.which("chromium"):
+        print("The browser tests drive Debian's Chromium, which is missing.")
+        print("Install it with:  apt-get install chromium")
         return 1
     for lib, pkg, why in RECOMMENDED:
         if not ctypes.util.find_library(lib):
