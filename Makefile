@@ -9,13 +9,12 @@ export PORT
 export DEBUG ?= 1
 MANAGE := $(BIN)/python manage.py
 
-.PHONY: run test setup check-system venv translations migrate demo lint format check lock clean
+.PHONY: run test setup check-system check-system-tests venv translations migrate demo lint format check lock clean
 
 run: setup demo ## Set up, load the demo data and serve on 127.0.0.1:$(PORT) with a worker and beat
 	scripts/run-dev.sh
 
-test: venv translations ## Set up and run the whole suite
-	@$(PYTHON) scripts/check_system.py --tests
+test: check-system-tests venv translations ## Set up and run the whole suite
 	$(BIN)/pytest; rc=$$?; \
 	if [ $$rc -eq 5 ]; then echo "pytest collected no tests: that is a failure"; exit 1; fi; exit $$rc
 
@@ -23,6 +22,9 @@ setup: check-system venv translations migrate
 
 check-system:
 	@$(PYTHON) scripts/check_system.py
+
+check-system-tests:
+	@$(PYTHON) scripts/check_system.py --tests
 
 venv: $(VENV)/.installed
 
