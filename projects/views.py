@@ -25,18 +25,18 @@ from projects.forms import (
 from projects.models import Milestone, Project
 
 PAGE_SIZE = 25
-# (sort key or "", heading, numeric) for the register's columns.
+# (sort key or "", heading, CSS classes) for the register's columns.
 COLUMNS = [
-    ("light", _("Light"), False),
-    ("code", _("Code"), False),
-    ("name", _("Project"), False),
-    ("park", _("Park or carrier"), False),
-    ("", _("Sector"), False),
-    ("status", _("Status"), False),
-    ("total", _("Total (100M yuan)"), True),
-    ("plan", _("Plan this year (10k yuan)"), True),
-    ("completed", _("Completed (10k yuan)"), True),
-    ("", _("Responsible person"), False),
+    ("light", _("Light"), ""),
+    ("code", _("Code"), "hide-phone"),
+    ("name", _("Project"), ""),
+    ("park", _("Park or carrier"), "hide-phone"),
+    ("", _("Sector"), "hide-phone"),
+    ("status", _("Status"), ""),
+    ("total", _("Total (100M yuan)"), "num"),
+    ("plan", _("Plan this year (10k yuan)"), "num hide-phone"),
+    ("completed", _("Completed (10k yuan)"), "num hide-phone"),
+    ("", _("Responsible person"), "hide-phone"),
 ]
 
 

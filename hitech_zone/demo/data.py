@@ -19,7 +19,8 @@ from projects.models import (
 M = TypeVar("M", bound=models.Model)
 
 DEMO_PASSWORD = "hitech-demo"
-CHANGE_REASON = "load_demo"
+# Shown as the reason in every demo row's history.
+CHANGE_REASON = "演示数据初始化"
 
 # The zone's figures for the year (万元): 28 projects, 152.5 亿元 in all, 50 亿元 planned
 # for the year, industrial investment of 55 亿元 ensured and 70 亿元 striven for.

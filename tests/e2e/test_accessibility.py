@@ -1,0 +1,114 @@
+"""axe-core finds no serious or critical accessibility violation on the main pages."""
+
+from datetime import date, timedelta
+
+import pytest
+from axe_playwright_python.sync_playwright import Axe
+from playwright.sync_api import Page, expect
+
+from projects.models import Milestone
+from tests.e2e.conftest import log_in, wait_for_fonts, wait_for_htmx
+
+pytestmark = pytest.mark.e2e
+
+BLOCKING = {"serious", "critical"}
+PROJECT = "GX-001"
+
+
+def describe(violations: list[dict]) -> str:
+    lines = []
+    for violation in violations:
+        lines.append(
+            f"[{violation['impact']}] {violation['id']}: {violation['help']} "
+            f"({violation.get('helpUrl', '')})"
+        )
+        for node in violation["nodes"]:
+            lines.append(f"    target: {node['target']}")
+            lines.append(f"      html: {node['html'][:200]}")
+            summary = (node.get("failureSummary") or "").replace("\n", "\n            ")
+            if summary:
+                lines.append(f"      why:  {summary}")
+    return "\n".join(lines)
+
+
+def open_dashboard(page: Page, today: date) -> None:
+    page.goto("/")
+    expect(page.locator('[data-testid="light-counts"]')).to_be_visible()
+
+
+def open_register(page: Page, today: date) -> None:
+    page.goto("/projects/")
+    expect(page.locator("#project-table tbody tr").first).to_be_visible()
+
+
+def open_project(page: Page, today: date) -> None:
+    page.goto(f"/projects/{PROJECT}/")
+    expect(page.locator("#project-header")).to_be_visible()
+
+
+def open_edit_form_with_error(page: Page, today: date) -> None:
+    """The project page with a milestone's dates form open, showing a validation error."""
+    milestone = Milestone.objects.filter(project__code=PROJECT).order_by("sequence").first()
+    open_project(page, today)
+    wait_for_htmx(page)
+    dates = page.locator(f"#milestone-{milestone.pk} details").first
+    dates.locator("summary").click()
+    page.locator(f"#id_dates-{milestone.pk}-actual_date").fill(
+        (today + timedelta(days=5)).isoformat()
+    )
+    dates.get_by_role("button", name="保存").click()
+    expect(page.locator(f"#milestone-{milestone.pk} .form-error")).to_be_visible()
+    expect(page.locator(f"#milestone-{milestone.pk} details").first).to_have_attribute("open", "")
+
+
+@pytest.mark.parametrize(
+    "open_view",
+    [open_dashboard, open_register, open_project, open_edit_form_with_error],
+    ids=["dashboard", "register", "project", "edit-form-with-error"],
+)
+def test_no_serious_accessibility_violations(page: Page, demo: date, open_view):
+    log_in(page, "official")
+    open_view(page, demo)
+    wait_for_fonts(page)
+    results = Axe().run(page)
+    violations = results.response["violations"]
+    blocking = [violation for violation in violations if violation["impact"] in BLOCKING]
+    assert not blocking, (
+        f"axe found {len(blocking)} serious/critical violation(s) on {page.url}:\n"
+        + describe(blocking)
+    )
+    # Lesser findings are printed (pytest -s / -rA) without failing the test.
+    minor = [violation for violation in violations if violation["impact"] not in BLOCKING]
+    if minor:
+        print(f"axe: minor findings on {page.url}:\n{describe(minor)}")
+
+
+# Every id an aria-describedby / aria-labelledby / aria-controls names must exist, or
+# assistive technology silently reads nothing (axe does not flag a partly broken list).
+DANGLING_ARIA_REFERENCES = """() => {
+    const broken = [];
+    for (const attr of ["aria-describedby", "aria-labelledby", "aria-controls"]) {
+        for (const element of document.querySelectorAll(`[${attr}]`)) {
+            for (const id of element.getAttribute(attr).split(/\\s+/).filter(Boolean)) {
+                if (!document.getElementById(id)) {
+                    broken.push(`${element.id || element.tagName.toLowerCase()} ${attr}="${id}"`);
+                }
+            }
+        }
+    }
+    return broken;
+}"""
+
+
+@pytest.mark.parametrize(
+    "open_view",
+    [open_project, open_edit_form_with_error],
+    ids=["project", "edit-form-with-error"],
+)
+def test_aria_references_resolve(page: Page, demo: date, open_view):
+    log_in(page, "official")
+    open_view(page, demo)
+    broken = page.evaluate(DANGLING_ARIA_REFERENCES)
+    assert not broken, f"{len(broken)} ARIA reference(s) name no element on {page.url}:\n" + (
+        "\n".join(broken[:20])
+    )
