@@ -26,6 +26,7 @@ class Role(StrEnum):
     OFFICIAL = "official"
     LEADER = "leader"
     PROJECT_MANAGER = "project_manager"
+    DEPARTMENT = "department"
     ADMIN = "admin"
 
     @property
@@ -37,6 +38,7 @@ ROLE_LABELS = {
     Role.OFFICIAL: _("Zone official"),
     Role.LEADER: _("Leader"),
     Role.PROJECT_MANAGER: _("Project manager"),
+    Role.DEPARTMENT: _("Department"),
     Role.ADMIN: _("Administrator"),
 }
 
@@ -95,6 +97,16 @@ def require_role(user: User | AnonymousUser, *roles: Role) -> None:
         raise PermissionDenied(_("Your role does not allow this."))
 
 
+# How a model reaches the department an issue is assigned to, and for which actions a
+# department's users may use that path. Registered by the app that owns departments, so
+# this layer knows no app's models.
+DEPARTMENT_PATHS: dict[type[models.Model], tuple[str, frozenset[Action]]] = {}
+
+
+def register_department_path(model: type[models.Model], path: str, actions: set[Action]) -> None:
+    DEPARTMENT_PATHS[model] = (path, frozenset(actions))
+
+
 def sees_all_projects(
     user: User | AnonymousUser | SystemActor, action: Action = Action.VIEW
 ) -> bool:
@@ -114,11 +126,21 @@ def scope(
     """The rows of a project-bound queryset this user may reach for `action`."""
     if sees_all_projects(user, action):
         return queryset
-    if roles_of(user) & OWN_PROJECTS[action]:
-        path = _project_path(queryset.model)
+    roles = roles_of(user)
+    model = queryset.model
+    reachable = models.Q(pk__in=[])
+    if roles & OWN_PROJECTS[action]:
+        path = _project_path(model)
         prefix = f"{path}__" if path else ""
-        return queryset.filter(**{f"{prefix}managers": user})
-    return queryset.none()
+        reachable |= models.Q(**{f"{prefix}managers": user})
+    department_path = DEPARTMENT_PATHS.get(model)
+    if Role.DEPARTMENT in roles and department_path and action in department_path[1]:
+        # A subquery, not a join: a project with several such issues appears once.
+        via_department = model._default_manager.filter(
+            **{f"{department_path[0]}__members__user": user}
+        )
+        reachable |= models.Q(pk__in=via_department.values("pk"))
+    return queryset.filter(reachable)
 
 
 def can(user: User | AnonymousUser, action: Action, obj: models.Model) -> bool:

@@ -1,7 +1,17 @@
 from django.contrib import admin
 from simple_history.admin import SimpleHistoryAdmin
 
-from inspections.models import Department, FollowUp, Issue, SiteVisit, VisitParticipant
+from inspections.models import (
+    Department,
+    DepartmentMember,
+    FollowUp,
+    Issue,
+    Notification,
+    SiteVisit,
+    VisitParticipant,
+    VisitPhoto,
+    WorkdayOverride,
+)
 
 
 @admin.register(Department)
@@ -55,3 +65,32 @@ class VisitParticipantAdmin(admin.ModelAdmin):
 class FollowUpAdmin(admin.ModelAdmin):
     list_display = ("issue", "actor", "actor_name", "acted_at", "status_before", "status_after")
     list_select_related = ("issue", "actor")
+
+
+@admin.register(DepartmentMember)
+class DepartmentMemberAdmin(admin.ModelAdmin):
+    list_display = ("user", "department")
+    list_filter = ("department",)
+    autocomplete_fields = ("user",)
+
+
+@admin.register(WorkdayOverride)
+class WorkdayOverrideAdmin(admin.ModelAdmin):
+    list_display = ("date", "is_workday", "name")
+    list_filter = ("is_workday",)
+    date_hierarchy = "date"
+    search_fields = ("name",)
+
+
+@admin.register(VisitPhoto)
+class VisitPhotoAdmin(admin.ModelAdmin):
+    list_display = ("original_name", "visit", "kept_location", "uploaded_at")
+    list_select_related = ("visit__project",)
+    readonly_fields = ("image", "thumbnail", "original_name", "kept_location", "uploaded_at")
+
+
+@admin.register(Notification)
+class NotificationAdmin(admin.ModelAdmin):
+    list_display = ("recipient", "kind", "issue", "created_at", "read_at", "emailed_at")
+    list_filter = ("kind",)
+    list_select_related = ("recipient", "issue")

@@ -30,6 +30,10 @@ class SiteVisit(models.Model):
         settings.AUTH_USER_MODEL, models.PROTECT, related_name="+", verbose_name=_("recorded by")
     )
     created_at = models.DateTimeField(_("recorded at"), auto_now_add=True)
+    # Sent with the form, so a double tap or a retry after a timeout records one visit.
+    idempotency_key = models.UUIDField(
+        _("submission key"), null=True, blank=True, unique=True, editable=False
+    )
 
     history = HistoricalRecords()
 
@@ -130,6 +134,16 @@ class Issue(models.Model):
     )
     raised_at = models.DateTimeField(_("raised at"))
     closed_at = models.DateTimeField(_("closed at"), null=True, blank=True)
+    assigned_at = models.DateTimeField(_("assigned at"), null=True, blank=True)
+    assigned_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("assigned by"),
+    )
+    owner = models.CharField(_("owner in the department"), max_length=60, blank=True)
 
     history = HistoricalRecords()
 
@@ -205,3 +219,113 @@ class FollowUp(models.Model):
     @property
     def actor_display(self) -> str:
         return str(self.actor) if self.actor else self.actor_name
+
+
+class DepartmentMember(models.Model):
+    """A user who works for a department and handles the issues assigned to it."""
+
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL,
+        models.CASCADE,
+        related_name="department_membership",
+        verbose_name=_("user"),
+    )
+    department = models.ForeignKey(
+        Department, models.CASCADE, related_name="members", verbose_name=_("department")
+    )
+
+    class Meta:
+        verbose_name = _("department member")
+        verbose_name_plural = _("department members")
+
+    def __str__(self) -> str:
+        return f"{self.user} · {self.department}"
+
+
+class WorkdayOverride(models.Model):
+    """An official holiday or adjusted working day (调休), entered when the State Council
+    publishes the year's schedule. Entries override the bundled calendar."""
+
+    date = models.DateField(_("date"), unique=True)
+    is_workday = models.BooleanField(_("working day"))
+    name = models.CharField(
+        _("name"), max_length=40, blank=True, help_text=_("e.g. 春节 or 国庆节调休")
+    )
+
+    class Meta:
+        ordering = ["date"]
+        verbose_name = _("holiday or adjusted working day")
+        verbose_name_plural = _("holidays and adjusted working days")
+
+    def __str__(self) -> str:
+        return f"{self.date:%Y-%m-%d} {self.name}"
+
+
+def photo_path(photo: "VisitPhoto", filename: str) -> str:
+    return f"visits/{photo.visit_id}/{filename}"
+
+
+class VisitPhoto(models.Model):
+    """A photo from a site visit, re-encoded on upload; served only through the
+    permission layer, never from a public URL."""
+
+    project_path = "visit__project"
+
+    visit = models.ForeignKey(
+        SiteVisit, models.CASCADE, related_name="photos", verbose_name=_("site visit")
+    )
+    image = models.ImageField(_("photo"), upload_to=photo_path)
+    thumbnail = models.ImageField(_("thumbnail"), upload_to=photo_path)
+    original_name = models.CharField(_("original file name"), max_length=200)
+    kept_location = models.BooleanField(_("location kept"), default=False)
+    uploaded_at = models.DateTimeField(_("uploaded at"), auto_now_add=True)
+
+    class Meta:
+        ordering = ["visit", "id"]
+        verbose_name = _("site-visit photo")
+        verbose_name_plural = _("site-visit photos")
+
+    def __str__(self) -> str:
+        return self.original_name
+
+
+class Notification(models.Model):
+    """An in-app notice (also e-mailed) about an issue. One per recipient and event, so a
+    job that runs twice never notifies twice."""
+
+    class Kind(models.TextChoices):
+        ASSIGNED = "assigned", _("Issue assigned")
+        DUE_SOON = "due_soon", _("Deadline in two working days")
+        OVERDUE = "overdue", _("Issue overdue")
+        AWAITING_CLOSE = "awaiting_close", _("Resolved, waiting to be closed")
+
+    recipient = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        models.CASCADE,
+        related_name="notifications",
+        verbose_name=_("recipient"),
+    )
+    issue = models.ForeignKey(
+        Issue, models.CASCADE, related_name="notifications", verbose_name=_("issue")
+    )
+    kind = models.CharField(_("kind"), max_length=16, choices=Kind)
+    # Distinguishes repeats of a kind: the deadline for due/overdue, the step for the others.
+    event_key = models.CharField(_("event"), max_length=40)
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+    read_at = models.DateTimeField(_("read at"), null=True, blank=True)
+    emailed_at = models.DateTimeField(_("e-mailed at"), null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        verbose_name = _("notification")
+        verbose_name_plural = _("notifications")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["recipient", "issue", "kind", "event_key"],
+                name="notification_once_per_event",
+            )
+        ]
+        indexes = [models.Index(fields=["recipient", "read_at"], name="notification_unread_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} · {self.issue}"
