@@ -3,6 +3,7 @@
 import os
 
 from celery import Celery
+from celery.schedules import crontab
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "hitech_zone.settings")
 
@@ -21,5 +22,10 @@ def _schedule(sender: Celery, **_kwargs) -> None:
             "task": "hitech_zone.tasks.heartbeat_record",
             "schedule": settings.BEAT_HEARTBEAT_SECONDS,
             "kwargs": {"name": "beat"},
+        },
+        # Every day at 08:00 Asia/Shanghai: deadlines two working days away, and overdue issues.
+        "issue-deadlines": {
+            "task": "inspections.tasks.issue_deadlines_notify",
+            "schedule": crontab(hour=8, minute=0),
         },
     }

@@ -85,6 +85,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "hitech_zone.permissions.role_context",
+                "inspections.context_processors.notifications",
             ],
         },
     }
@@ -223,3 +224,15 @@ LIGHT_INVESTMENT_RED_POINTS = int(os.environ.get("LIGHT_INVESTMENT_RED_POINTS", 
 LIGHT_SCHEDULE_RED_DAYS = int(os.environ.get("LIGHT_SCHEDULE_RED_DAYS", "30"))
 # The language switch is remembered for a year, not just the browser session.
 LANGUAGE_COOKIE_AGE = 365 * 24 * 3600
+
+# ---------------------------------------------------------------- issues
+# Working days before a deadline when an issue shows as due soon (blue) and is notified;
+# working days past it when an overdue issue turns red.
+ISSUE_DUE_SOON_WORKDAYS = int(os.environ.get("ISSUE_DUE_SOON_WORKDAYS", "2"))
+ISSUE_RED_OVERDUE_WORKDAYS = int(os.environ.get("ISSUE_RED_OVERDUE_WORKDAYS", "5"))
+# Site-visit photos: per file and per visit.
+PHOTO_MAX_BYTES = int(os.environ.get("PHOTO_MAX_BYTES", str(10 * 1024 * 1024)))
+PHOTO_MAX_PER_VISIT = int(os.environ.get("PHOTO_MAX_PER_VISIT", "20"))
+# Reject request bodies far larger than a visit can legitimately be.
+DATA_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
+FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024

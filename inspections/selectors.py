@@ -1,11 +1,14 @@
 """Reads of visits and issues, scoped by the permission layer."""
 
+from dataclasses import dataclass
 from datetime import date
+from decimal import Decimal
 
-from django.db.models import Case, IntegerField, QuerySet, Value, When
+from django.db.models import Case, Count, IntegerField, Q, QuerySet, Value, When
 
 from hitech_zone import permissions
-from inspections.models import Issue, SiteVisit
+from hitech_zone.money import percent
+from inspections.models import FollowUp, Issue, SiteVisit
 
 SEVERITY_RANK = Case(
     When(severity=Issue.Severity.CRITICAL, then=Value(0)),
@@ -44,3 +47,73 @@ def visit_list_for_project(*, user, project_id: int) -> QuerySet[SiteVisit]:
         .prefetch_related("participants")
         .order_by("-visited_on", "-id")
     )
+
+
+def issue_list(*, user, as_of: date) -> QuerySet[Issue]:
+    """Every issue the user may see, with what lists and exports show."""
+    return (
+        permissions.scope(user, Issue.objects.all())
+        .select_related("project", "department", "raised_by")
+        .annotate(
+            overdue_rank=Case(When(deadline__lt=as_of, then=Value(0)), default=Value(1)),
+        )
+    )
+
+
+@dataclass(frozen=True)
+class ClosureRate:
+    """办结率: the share of issues closed (销号) among those raised, for one group."""
+
+    label: str
+    total: int
+    resolved: int
+    closed: int
+
+    @property
+    def rate(self) -> Decimal | None:
+        return percent(Decimal(self.closed), Decimal(self.total))
+
+
+def closure_rates(issues: QuerySet[Issue], *, by: str) -> list[ClosureRate]:
+    """办结率 of `issues` grouped by `by` ("department__name", "category"). One query."""
+    rows = (
+        issues.order_by()
+        .values(by)
+        .annotate(
+            total=Count("id"),
+            resolved=Count("id", filter=Q(status=Issue.Status.RESOLVED)),
+            closed=Count("id", filter=Q(status=Issue.Status.CLOSED)),
+        )
+        .order_by(by)
+    )
+    labels = dict(Issue.Category.choices) if by == "category" else {}
+    return [
+        ClosureRate(
+            label=str(labels.get(row[by], row[by] or "—")),
+            total=row["total"],
+            resolved=row["resolved"],
+            closed=row["closed"],
+        )
+        for row in rows
+    ]
+
+
+def issue_timeline(issue: Issue) -> QuerySet[FollowUp]:
+    return issue.follow_ups.select_related("actor").order_by("acted_at", "id")
+
+
+def department_board(*, department, as_of: date) -> dict[str, list[Issue]]:
+    """A department's open issues by state, oldest first. One query."""
+    issues = (
+        Issue.objects.filter(department=department)
+        .exclude(status=Issue.Status.CLOSED)
+        .select_related("project")
+        .order_by("raised_at", "id")
+    )
+    board: dict[str, list[Issue]] = {
+        status: []
+        for status in (Issue.Status.ASSIGNED, Issue.Status.IN_PROGRESS, Issue.Status.RESOLVED)
+    }
+    for issue in issues:
+        board.setdefault(issue.status, []).append(issue)
+    return board

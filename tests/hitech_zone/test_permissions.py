@@ -1,17 +1,21 @@
 """Access is decided on the server, by the permission layer, for every role."""
 
+import io
 from collections.abc import Callable
 from dataclasses import dataclass
 from decimal import Decimal
 
 import pytest
 from django.core.exceptions import PermissionDenied
+from django.core.files.uploadedfile import SimpleUploadedFile
 from django.http import Http404
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
+from PIL import Image
 
 from hitech_zone import permissions
 from hitech_zone.permissions import Action, Role
-from inspections.models import Issue
+from inspections.models import DepartmentMember, Issue, SiteVisit, VisitPhoto
+from inspections.photos import attach_photos
 from projects.models import Milestone, Project
 from tests import factories
 
@@ -117,18 +121,27 @@ def test_only_admins_reach_the_admin_site(client, official, leader, manager, adm
 
 # The permission walk: every named URL, for every role, anonymous included. A new view
 # fails `test_every_named_url_is_in_the_permission_walk` until it is listed here.
-READERS = {"official", "leader", "manager", "other_manager", "admin_user"}
+EVERYONE = {"official", "leader", "manager", "other_manager", "admin_user", "dept_user"}
+READERS = EVERYONE
 EDITORS = {"official", "manager", "other_manager", "admin_user"}
-ROLES = ["anonymous", "official", "leader", "manager", "other_manager", "admin_user"]
+ROLES = ["anonymous", *sorted(EVERYONE)]
+# The walk's records belong to `manager`'s project; its issue is assigned to dept_user's
+# department. Other managers must not learn they exist (404).
+NOT_THEIRS = {"other_manager"}
 
 
 @dataclass(frozen=True)
 class Route:
     method: str
-    allowed: set[str] | str  # roles, or "public"
+    allowed: set[str] | str  # roles that succeed, or "public"
     args: Callable = lambda world: []
     data: Callable = lambda world: {}
-    project_bound: bool = False  # other managers get 404, not 403
+    hidden: set[str] = frozenset()  # roles that get 404 rather than 403
+
+
+def project_update(name: str, args, data) -> Route:
+    # Department users see the project (through its issue) but do not change it.
+    return Route("post", EDITORS, args=args, data=data, hidden=NOT_THEIRS)
 
 
 ROUTES = {
@@ -136,49 +149,64 @@ ROUTES = {
     "lights": Route("get", READERS),
     "projects:list": Route("get", READERS),
     "projects:export": Route("get", READERS),
-    "project_detail": Route("get", READERS, args=lambda w: [w.project.code], project_bound=True),
-    "projects:status": Route(
-        "post",
-        EDITORS,
-        args=lambda w: [w.project.code],
-        data=lambda w: {"status-status": "trial", "status-version": 1},
-        project_bound=True,
+    "project_detail": Route(
+        "get", READERS - NOT_THEIRS, args=lambda w: [w.project.code], hidden=NOT_THEIRS
     ),
-    "projects:milestone_dates": Route(
-        "post",
-        EDITORS,
-        args=lambda w: [w.project.code, w.milestone.pk],
-        data=lambda w: {
+    "projects:status": project_update(
+        "status",
+        lambda w: [w.project.code],
+        lambda w: {"status-status": "trial", "status-version": 1},
+    ),
+    "projects:milestone_dates": project_update(
+        "dates",
+        lambda w: [w.project.code, w.milestone.pk],
+        lambda w: {
             f"dates-{w.milestone.pk}-version": 1,
             f"dates-{w.milestone.pk}-forecast_date": "2030-01-01",
         },
-        project_bound=True,
     ),
-    "projects:milestone_rebaseline": Route(
-        "post",
-        EDITORS,
-        args=lambda w: [w.project.code, w.milestone.pk],
-        data=lambda w: {
+    "projects:milestone_rebaseline": project_update(
+        "rebaseline",
+        lambda w: [w.project.code, w.milestone.pk],
+        lambda w: {
             f"rebaseline-{w.milestone.pk}-version": 1,
             f"rebaseline-{w.milestone.pk}-baseline_date": "2030-01-01",
             f"rebaseline-{w.milestone.pk}-reason": "计划调整获批",
         },
-        project_bound=True,
     ),
-    "projects:investment": Route(
-        "post",
-        EDITORS,
-        args=lambda w: [w.project.code, 1],
-        data=lambda w: {"month-1-version": 0, "month-1-month": 1, "month-1-completed_amount": "10"},
-        project_bound=True,
+    "projects:investment": project_update(
+        "investment",
+        lambda w: [w.project.code, 1],
+        lambda w: {"month-1-version": 0, "month-1-month": 1, "month-1-completed_amount": "10"},
     ),
-    "projects:note": Route(
-        "post",
-        EDITORS,
-        args=lambda w: [w.project.code],
-        data=lambda w: {"note-body": "进展顺利"},
-        project_bound=True,
+    "projects:note": project_update(
+        "note", lambda w: [w.project.code], lambda w: {"note-body": "进展顺利"}
     ),
+    "issue_list": Route("get", READERS),
+    "issue_export": Route("get", READERS),
+    "department_board": Route("get", {"official", "leader", "admin_user", "dept_user"}),
+    "issue_detail": Route(
+        "get", READERS - NOT_THEIRS, args=lambda w: [w.issue.pk], hidden=NOT_THEIRS
+    ),
+    # 办理 is the department's step: officials, leaders and managers see the issue, may not take it.
+    "issue_transition": Route(
+        "post", {"dept_user", "admin_user"}, args=lambda w: [w.issue.pk, "start"], hidden=NOT_THEIRS
+    ),
+    "visit_create": Route("get", EDITORS),
+    "visit_detail": Route(
+        "get",
+        READERS - NOT_THEIRS - {"dept_user"},
+        args=lambda w: [w.visit.pk],
+        hidden=NOT_THEIRS | {"dept_user"},
+    ),
+    "photo_file": Route(
+        "get",
+        READERS - NOT_THEIRS - {"dept_user"},
+        args=lambda w: [w.photo.pk, "thumb"],
+        hidden=NOT_THEIRS | {"dept_user"},
+    ),
+    "notifications": Route("get", READERS),
+    "notifications_read": Route("post", READERS),
     "login": Route("get", "public"),
     "logout": Route("post", "public"),
     "set_language": Route("post", "public", data=lambda w: {"language": "en", "next": "/"}),
@@ -189,12 +217,39 @@ ROUTES = {
 class World:
     project: Project
     milestone: Milestone
+    issue: Issue
+    visit: SiteVisit
+    photo: VisitPhoto
 
 
 @pytest.fixture
-def world(own_project, other_project, today) -> World:
+def dept_user(role_user):
+    user = role_user(Role.DEPARTMENT, username="t-dept", full_name="人事科")
+    DepartmentMember.objects.create(
+        user=user, department=factories.DepartmentFactory(code="hr", name="组织人事劳动局")
+    )
+    return user
+
+
+@pytest.fixture
+def world(own_project, other_project, dept_user, official, today, settings, tmp_path) -> World:
+    settings.MEDIA_ROOT = tmp_path
     milestone = factories.MilestoneFactory(project=own_project, sequence=1, baseline_date=today)
-    return World(project=own_project, milestone=milestone)
+    visit = factories.SiteVisitFactory(project=own_project, created_by=official, notes="现场走访")
+    issue = factories.IssueFactory(
+        project=own_project,
+        site_visit=visit,
+        status=Issue.Status.ASSIGNED,
+        department=dept_user.department_membership.department,
+        deadline=today,
+        raised_by=official,
+        assigned_by=official,
+    )
+    image = io.BytesIO()
+    Image.new("RGB", (40, 30), "#0b5cab").save(image, "JPEG")
+    upload = SimpleUploadedFile("site.jpg", image.getvalue(), content_type="image/jpeg")
+    saved, _rejected = attach_photos(visit, [upload], keep_location=False)
+    return World(project=own_project, milestone=milestone, issue=issue, visit=visit, photo=saved[0])
 
 
 def named_urls(resolver=None, namespace: str = "") -> set[str]:
@@ -221,8 +276,8 @@ def expected_status(route: Route, role: str) -> int:
         return success
     if role == "anonymous":
         return 302  # to the sign-in page
-    if route.project_bound and role == "other_manager":
-        return 404  # the walk's project is not theirs: it does not exist for them
+    if role in route.hidden:
+        return 404  # the walk's records are not theirs: they do not exist for them
     if role in route.allowed:
         return success
     return 403
@@ -241,5 +296,5 @@ def test_permission_walk(client, request, world, name, role):
     if role == "anonymous" and route.allowed != "public":
         assert response["Location"].startswith("/accounts/login/")
         assert world.project.name not in response.content.decode()
-    if expected in (403, 404):
+    if expected == 404:
         assert world.project.name not in response.content.decode()

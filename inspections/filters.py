@@ -1,0 +1,48 @@
+import django_filters
+from django.db.models import QuerySet
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from hitech_zone import permissions
+from inspections.models import Department, Issue
+from projects.models import Project
+
+
+class IssueFilterSet(django_filters.FilterSet):
+    project = django_filters.ModelChoiceFilter(
+        queryset=Project.objects.none(), label=_("Project"), empty_label=_("All")
+    )
+    category = django_filters.ChoiceFilter(
+        choices=Issue.Category.choices, label=_("Category"), empty_label=_("All")
+    )
+    department = django_filters.ModelChoiceFilter(
+        queryset=Department.objects.all(), label=_("Department"), empty_label=_("All")
+    )
+    status = django_filters.ChoiceFilter(
+        choices=Issue.Status.choices, label=_("Status"), empty_label=_("All")
+    )
+    overdue = django_filters.BooleanFilter(
+        method="filter_overdue",
+        label=_("Overdue only"),
+        widget=django_filters.widgets.BooleanWidget(),
+    )
+
+    class Meta:
+        model = Issue
+        fields = ["project", "category", "department", "status", "overdue"]
+
+    def __init__(self, *args, user, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.filters["project"].queryset = permissions.scope(user, Project.objects.all()).order_by(
+            "code"
+        )
+
+    def filter_overdue(
+        self, queryset: QuerySet[Issue], name: str, value: bool | None
+    ) -> QuerySet[Issue]:
+        if not value:
+            return queryset
+        return queryset.filter(
+            status__in=[Issue.Status.ASSIGNED, Issue.Status.IN_PROGRESS],
+            deadline__lt=timezone.localdate(),
+        )

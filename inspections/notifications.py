@@ -1,0 +1,125 @@
+"""Notifications about issues, in the app and by e-mail. A notification is one row per
+recipient and event (a unique constraint), so a job that runs twice, or a task delivered
+again after a worker died, never notifies twice."""
+
+from datetime import date
+
+from django.conf import settings
+from django.contrib.auth import get_user_model
+from django.core.mail import send_mail
+from django.db import transaction
+from django.db.models import QuerySet
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from inspections import workdays
+from inspections.models import FollowUp, Issue, Notification
+
+Kind = Notification.Kind
+
+
+def _department_users(issue: Issue) -> QuerySet:
+    return get_user_model().objects.filter(
+        department_membership__department_id=issue.department_id, is_active=True
+    )
+
+
+def _officials_of(issue: Issue) -> list:
+    return [user for user in (issue.assigned_by, issue.raised_by) if user and user.is_active]
+
+
+def notify(recipients, issue: Issue, kind: str, event_key: str) -> list[Notification]:
+    """Record the notifications that do not exist yet; return the new ones."""
+    wanted = {user.pk: user for user in recipients}
+    existing = set(
+        Notification.objects.filter(
+            issue=issue, kind=kind, event_key=event_key, recipient_id__in=wanted
+        ).values_list("recipient_id", flat=True)
+    )
+    rows = [
+        Notification(recipient_id=pk, issue=issue, kind=kind, event_key=event_key)
+        for pk in wanted
+        if pk not in existing
+    ]
+    # ignore_conflicts: a concurrent run that inserted the same event first wins.
+    Notification.objects.bulk_create(rows, ignore_conflicts=True)
+    return rows
+
+
+def notify_step(*, follow_up_id: int) -> int:
+    """After 交办 (or reopening): the department's users. After 办结: the officials who
+    raised and assigned the issue, who must check it and close it (销号)."""
+    follow_up = FollowUp.objects.select_related("issue__raised_by", "issue__assigned_by").get(
+        pk=follow_up_id
+    )
+    issue = follow_up.issue
+    event_key = f"step-{follow_up.pk}"
+    if follow_up.status_after == Issue.Status.ASSIGNED:
+        created = notify(_department_users(issue), issue, Kind.ASSIGNED, event_key)
+    elif follow_up.status_after == Issue.Status.RESOLVED:
+        created = notify(_officials_of(issue), issue, Kind.AWAITING_CLOSE, event_key)
+    else:
+        created = []
+    send_pending_emails()
+    return len(created)
+
+
+def notify_deadlines(*, today: date) -> int:
+    """Daily: issues due within two working days, and issues that became overdue."""
+    # Loads later years itself when the count crosses into one.
+    calendar = workdays.WorkdayCalendar.for_range(today, today)
+    soon_limit = calendar.add_workdays(today, settings.ISSUE_DUE_SOON_WORKDAYS)
+    open_issues = (
+        Issue.objects.exclude(
+            status__in=[Issue.Status.RAISED, Issue.Status.RESOLVED, Issue.Status.CLOSED]
+        )
+        .filter(deadline__isnull=False, deadline__lte=soon_limit)
+        .select_related("raised_by", "assigned_by")
+    )
+    count = 0
+    for issue in open_issues:
+        event_key = f"deadline-{issue.deadline.isoformat()}"
+        if issue.deadline < today:
+            recipients = [*_department_users(issue), *_officials_of(issue)]
+            count += len(notify(recipients, issue, Kind.OVERDUE, event_key))
+        else:
+            count += len(notify(_department_users(issue), issue, Kind.DUE_SOON, event_key))
+    send_pending_emails()
+    return count
+
+
+def send_pending_emails(limit: int = 200) -> int:
+    """E-mail notifications not yet e-mailed, each at most once."""
+    sent = 0
+    with transaction.atomic():
+        pending = (
+            Notification.objects.select_for_update(skip_locked=True)
+            .filter(emailed_at__isnull=True)
+            .select_related("recipient", "issue__project")[:limit]
+        )
+        for notification in pending:
+            recipient = notification.recipient
+            if recipient.email:
+                send_mail(
+                    subject=_("[Key projects] %(kind)s: %(title)s")
+                    % {"kind": notification.get_kind_display(), "title": notification.issue.title},
+                    message=_(
+                        "%(project)s\n%(title)s\n\nOpen the key-project dispatch app to see the issue."
+                    )
+                    % {
+                        "project": notification.issue.project.name,
+                        "title": notification.issue.title,
+                    },
+                    from_email=settings.DEFAULT_FROM_EMAIL,
+                    recipient_list=[recipient.email],
+                )
+                sent += 1
+            notification.emailed_at = timezone.now()
+            notification.save(update_fields=["emailed_at"])
+    return sent
+
+
+def unread_count(user) -> int:
+    if not user.is_authenticated:
+        return 0
+    return Notification.objects.filter(recipient=user, read_at__isnull=True).count()

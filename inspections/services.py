@@ -1,0 +1,260 @@
+"""Writes for site visits and issues. The issue life cycle lives here and only here:
+提出 → 交办 → 办理 → 办结 → 销号, reopened from 办结 or 销号 with a reason. Each step checks
+the role of who takes it, records a follow-up (who, when, comment) and notifies after the
+transaction commits."""
+
+from dataclasses import dataclass
+from datetime import date
+
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
+
+from hitech_zone import permissions
+from hitech_zone.permissions import Action, Role
+from inspections import tasks
+from inspections.models import Department, FollowUp, Issue, SiteVisit, VisitParticipant
+from inspections.photos import attach_photos, discard_files
+from projects.models import Project
+
+Status = Issue.Status
+
+
+class TransitionRefused(Exception):
+    """A step that is out of order, or not this user's to take. The message says why."""
+
+
+@dataclass(frozen=True)
+class Transition:
+    name: str
+    label: str
+    sources: frozenset[str]
+    target: str
+    # Officials assign and close; the department handles and reports done.
+    by_department: bool
+
+
+TRANSITIONS = {
+    transition.name: transition
+    for transition in (
+        Transition(
+            "assign", _("Assign (交办)"), frozenset({Status.RAISED}), Status.ASSIGNED, False
+        ),
+        Transition(
+            "start",
+            _("Start handling (办理)"),
+            frozenset({Status.ASSIGNED}),
+            Status.IN_PROGRESS,
+            True,
+        ),
+        Transition(
+            "resolve",
+            _("Report done (办结)"),
+            frozenset({Status.IN_PROGRESS}),
+            Status.RESOLVED,
+            True,
+        ),
+        Transition("close", _("Close (销号)"), frozenset({Status.RESOLVED}), Status.CLOSED, False),
+        Transition(
+            "reopen",
+            _("Reopen"),
+            frozenset({Status.RESOLVED, Status.CLOSED}),
+            Status.ASSIGNED,
+            False,
+        ),
+    )
+}
+
+
+def _department_of(user) -> Department | None:
+    membership = getattr(user, "department_membership", None)
+    return membership.department if membership else None
+
+
+def allowed_transitions(issue: Issue, user) -> list[Transition]:
+    """The steps this user may take on this issue now (for showing buttons)."""
+    result = []
+    for transition in TRANSITIONS.values():
+        try:
+            _check(issue, user, transition)
+        except (TransitionRefused, PermissionDenied):
+            continue
+        result.append(transition)
+    return result
+
+
+def _check(issue: Issue, user, transition: Transition) -> None:
+    if issue.status not in transition.sources:
+        raise TransitionRefused(
+            gettext("“%(step)s” is not possible while the issue is “%(status)s”.")
+            % {"step": transition.label, "status": issue.get_status_display()}
+        )
+    roles = permissions.roles_of(user)
+    if Role.ADMIN in roles:
+        return
+    if transition.by_department:
+        if Role.DEPARTMENT not in roles or _department_of(user) != issue.department:
+            raise PermissionDenied(
+                gettext("Only the department the issue is assigned to takes this step.")
+            )
+        return
+    if Role.OFFICIAL not in roles:
+        raise PermissionDenied(gettext("Only zone officials assign, close or reopen issues."))
+    if transition.name == "close" and user.pk not in {issue.raised_by_id, issue.assigned_by_id}:
+        raise PermissionDenied(
+            gettext("Only the official who raised or assigned the issue closes it, after checking.")
+        )
+
+
+@transaction.atomic
+def issue_raise(
+    *,
+    project: Project,
+    title: str,
+    category: str,
+    by,
+    description: str = "",
+    severity: str = Issue.Severity.NORMAL,
+    site_visit: SiteVisit | None = None,
+) -> Issue:
+    permissions.get_for(by, Project.objects.all(), Action.EDIT, pk=project.pk)
+    issue = Issue(
+        project=project,
+        site_visit=site_visit,
+        title=title.strip(),
+        description=description.strip(),
+        category=category,
+        severity=severity,
+        raised_by=by,
+        raised_at=timezone.now(),
+    )
+    issue.full_clean()
+    issue._history_user = by
+    issue.save()
+    FollowUp.objects.create(
+        issue=issue,
+        action=gettext("Raised."),
+        actor=by,
+        acted_at=issue.raised_at,
+        status_after=Status.RAISED,
+    )
+    return issue
+
+
+@transaction.atomic
+def issue_transition(
+    *,
+    issue: Issue,
+    name: str,
+    by,
+    comment: str = "",
+    department: Department | None = None,
+    deadline: date | None = None,
+    owner: str = "",
+    result: str = "",
+) -> Issue:
+    """Take one step of the life cycle, or refuse with a message that says why."""
+    transition = TRANSITIONS.get(name)
+    if transition is None:
+        raise TransitionRefused(gettext("Unknown step."))
+    issue = Issue.objects.select_for_update().get(pk=issue.pk)
+    _check(issue, by, transition)
+    now = timezone.now()
+    errors: dict[str, str] = {}
+    if name == "assign":
+        if department is None:
+            errors["department"] = gettext("Choose the department that handles the issue.")
+        if deadline is None:
+            errors["deadline"] = gettext("Set a deadline.")
+        elif deadline < timezone.localdate(now):
+            errors["deadline"] = gettext("The deadline cannot be before the day of assignment.")
+        issue.department, issue.deadline, issue.owner = department, deadline, owner.strip()
+        issue.assigned_at, issue.assigned_by = now, by
+    if name == "resolve":
+        if not result.strip():
+            errors["result"] = gettext("Say what was done: the result is reported upward.")
+        issue.result = result.strip()
+    if name == "reopen" and not comment.strip():
+        errors["comment"] = gettext("Give the reason for reopening.")
+    if errors:
+        raise ValidationError(errors)
+    before = issue.status
+    issue.status = transition.target
+    issue.closed_at = now if transition.target == Status.CLOSED else None
+    issue.full_clean()
+    issue._history_user = by
+    issue.save()
+    follow_up = FollowUp.objects.create(
+        issue=issue,
+        action=comment.strip() or str(transition.label),
+        actor=by,
+        acted_at=now,
+        status_before=before,
+        status_after=issue.status,
+    )
+    if name in {"assign", "reopen", "resolve"}:
+        transaction.on_commit(lambda: tasks.issue_step_notify.delay(follow_up_id=follow_up.pk))
+    return issue
+
+
+@dataclass(frozen=True)
+class RecordedVisit:
+    visit: SiteVisit
+    created: bool
+
+
+def site_visit_record(
+    *,
+    project: Project,
+    visited_on: date,
+    by,
+    submission_key,
+    notes: str = "",
+    visitors: list[tuple[str, str]] = (),
+    contacts: list[tuple[str, str]] = (),
+    issues: list[dict] = (),
+    photos: list = (),
+    keep_location: bool = False,
+) -> RecordedVisit:
+    """Record a visit with its people, photos and the issues raised on the spot. The same
+    submission key twice (a double tap, a retry) gives back the first visit."""
+    existing = SiteVisit.objects.filter(idempotency_key=submission_key).first()
+    if existing is not None:
+        return RecordedVisit(existing, created=False)
+    permissions.get_for(by, Project.objects.all(), Action.EDIT, pk=project.pk)
+    if visited_on > timezone.localdate():
+        raise ValidationError({"visited_on": gettext("A visit cannot be dated in the future.")})
+    if not (notes.strip() or issues or photos):
+        raise ValidationError(
+            gettext("An empty visit is not recorded: add notes, an issue or a photo.")
+        )
+    visit = SiteVisit(
+        project=project,
+        visited_on=visited_on,
+        notes=notes.strip(),
+        created_by=by,
+        idempotency_key=submission_key,
+    )
+    visit.full_clean()
+    visit._history_user = by
+    visit.save()
+    participants = [
+        VisitParticipant(visit=visit, side=side, name=name, title=title, sort_order=order)
+        for side, people in (
+            (VisitParticipant.Side.VISITOR, visitors),
+            (VisitParticipant.Side.SITE_CONTACT, contacts),
+        )
+        for order, (name, title) in enumerate(people)
+    ]
+    VisitParticipant.objects.bulk_create(participants)
+    for issue in issues:
+        issue_raise(project=project, by=by, site_visit=visit, **issue)
+    if photos:
+        saved, rejected = attach_photos(visit, list(photos), keep_location=keep_location)
+        if rejected:
+            # Nothing is half-recorded: no visit, no files; the form comes back with reasons.
+            discard_files(saved)
+            raise ValidationError({"photos": [str(rejection) for rejection in rejected]})
+    return RecordedVisit(visit, created=True)

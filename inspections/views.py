@@ -1,0 +1,297 @@
+from django.contrib import messages
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.paginator import Paginator
+from django.db import IntegrityError
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.translation import gettext
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+from django.views.decorators.vary import vary_on_headers
+
+from hitech_zone import permissions
+from hitech_zone.permissions import Action, Role
+from inspections import deadlines, exports, selectors, services, workdays
+from inspections.filters import IssueFilterSet
+from inspections.forms import IssueRowForm, SiteVisitForm, TransitionForm
+from inspections.models import Department, Issue, Notification, SiteVisit, VisitPhoto
+from projects.models import Project
+
+PAGE_SIZE = 30
+ISSUE_ROWS = 3
+
+
+def _issue_register(request: HttpRequest):
+    today = timezone.localdate()
+    filterset = IssueFilterSet(
+        request.GET,
+        queryset=selectors.issue_list(user=request.user, as_of=today),
+        user=request.user,
+    )
+    return today, filterset
+
+
+@require_GET
+@vary_on_headers("HX-Request")
+def issue_list(request: HttpRequest) -> HttpResponse:
+    today, filterset = _issue_register(request)
+    issues = filterset.qs.order_by("overdue_rank", "deadline", "-raised_at")
+    page = Paginator(issues, PAGE_SIZE).get_page(request.GET.get("page"))
+    page.object_list = deadlines.with_deadline_states(page.object_list, today=today)
+    visible = selectors.issue_list(user=request.user, as_of=today)
+    template = "inspections/issue_list.html"
+    if request.htmx and not request.htmx.boosted:
+        template += "#issue-table"
+    return render(
+        request,
+        template,
+        {
+            "filterset": filterset,
+            "page": page,
+            "today": today,
+            "rates_by_department": selectors.closure_rates(visible, by="department__name"),
+            "rates_by_category": selectors.closure_rates(visible, by="category"),
+        },
+    )
+
+
+@require_GET
+def issue_export(request: HttpRequest) -> HttpResponse:
+    today, filterset = _issue_register(request)
+    response = HttpResponse(
+        exports.issue_list_xlsx(filterset.qs.order_by("project__code", "raised_at")),
+        content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+    )
+    response["Content-Disposition"] = f'attachment; filename="issues-{today:%Y%m%d}.xlsx"'
+    return response
+
+
+def _issue_context(
+    request: HttpRequest, issue: Issue, *, form: TransitionForm | None = None, error: str = ""
+) -> dict:
+    today = timezone.localdate()
+    deadlines.with_deadline_states([issue], today=today)
+    return {
+        "issue": issue,
+        "timeline": selectors.issue_timeline(issue),
+        "transitions": services.allowed_transitions(issue, request.user),
+        "form": form
+        or TransitionForm(
+            initial={
+                "department": issue.department_id,
+                "deadline": issue.deadline,
+                "owner": issue.owner,
+            }
+        ),
+        "error": error,
+        "today": today,
+        "calendar_warning": workdays.calendar_coverage_warning(today, issue.deadline or today)
+        if permissions.has_role(request.user, Role.OFFICIAL, Role.ADMIN)
+        else None,
+    }
+
+
+@require_GET
+def issue_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    issue = permissions.get_for(
+        request.user, Issue.objects.select_related("project", "department", "raised_by"), pk=pk
+    )
+    return render(request, "inspections/issue_detail.html", _issue_context(request, issue))
+
+
+@require_POST
+def issue_transition(request: HttpRequest, pk: int, name: str) -> HttpResponse:
+    issue = permissions.get_for(
+        request.user, Issue.objects.select_related("project", "department"), pk=pk
+    )
+    form = TransitionForm(request.POST)
+    status, error = 200, ""
+    if form.is_valid():
+        try:
+            issue = services.issue_transition(
+                issue=issue,
+                name=name,
+                by=request.user,
+                comment=form.cleaned_data["comment"],
+                department=form.cleaned_data["department"],
+                deadline=form.cleaned_data["deadline"],
+                owner=form.cleaned_data["owner"],
+                result=form.cleaned_data["result"],
+            )
+        except services.TransitionRefused as refused:
+            status, error = 409, str(refused)
+        except PermissionDenied as denied:
+            status, error = 403, str(denied)
+        except ValidationError as invalid:
+            for field, messages_ in invalid.message_dict.items():
+                form.add_error(field if field in form.fields else None, messages_)
+            status = 422
+        else:
+            saved = gettext("Step recorded: %(status)s.") % {"status": issue.get_status_display()}
+            if not request.htmx:
+                messages.success(request, saved)
+                return redirect(
+                    request.POST.get("next") or reverse("issue_detail", args=[issue.pk])
+                )
+            form = None
+            error = ""
+            issue = Issue.objects.select_related("project", "department", "raised_by").get(
+                pk=issue.pk
+            )
+    else:
+        status = 422
+    context = _issue_context(request, issue, form=form, error=error)
+    if request.htmx:
+        return render(
+            request,
+            "inspections/issue_detail.html#issue-panel",
+            context,
+            status=200 if status == 200 else status,
+        )
+    return render(request, "inspections/issue_detail.html", context, status=status)
+
+
+@require_GET
+def department_board(request: HttpRequest) -> HttpResponse:
+    """A department's open issues by state, oldest first, with one-click steps."""
+    today = timezone.localdate()
+    membership = getattr(request.user, "department_membership", None)
+    if membership is not None:
+        department = membership.department
+    elif permissions.has_role(request.user, Role.OFFICIAL, Role.LEADER, Role.ADMIN):
+        chosen = request.GET.get("department")
+        department = (
+            get_object_or_404(Department, pk=chosen) if chosen else Department.objects.first()
+        )
+    else:
+        raise PermissionDenied(gettext("The board is for departments and zone officials."))
+    board = selectors.department_board(department=department, as_of=today) if department else {}
+    for issues in board.values():
+        deadlines.with_deadline_states(issues, today=today)
+        for issue in issues:
+            issue.allowed = services.allowed_transitions(issue, request.user)
+    return render(
+        request,
+        "inspections/board.html",
+        {
+            "department": department,
+            "departments": Department.objects.all() if membership is None else [],
+            "board": [(Issue.Status(status).label, issues) for status, issues in board.items()],
+            "today": today,
+        },
+    )
+
+
+def _editable_projects(user):
+    return permissions.scope(user, Project.objects.all(), Action.EDIT).order_by("code")
+
+
+@require_http_methods(["GET", "POST"])
+def visit_create(request: HttpRequest) -> HttpResponse:
+    projects = _editable_projects(request.user)
+    if not projects.exists():
+        raise PermissionDenied(gettext("You have no project to record a visit for."))
+    if request.method == "POST":
+        form = SiteVisitForm(request.POST, request.FILES, projects=projects)
+        issue_forms = [
+            IssueRowForm(request.POST, prefix=f"issue-{index}") for index in range(ISSUE_ROWS)
+        ]
+        if form.is_valid() and all(issue_form.is_valid() for issue_form in issue_forms):
+            data = form.cleaned_data
+            try:
+                recorded = services.site_visit_record(
+                    project=data["project"],
+                    visited_on=data["visited_on"],
+                    by=request.user,
+                    submission_key=data["submission_key"],
+                    notes=data["notes"],
+                    visitors=form.people(data["visitors"]),
+                    contacts=form.people(data["contacts"]),
+                    issues=[
+                        {
+                            key: issue_form.cleaned_data[key]
+                            for key in ("title", "category", "severity", "description")
+                        }
+                        for issue_form in issue_forms
+                        if issue_form.cleaned_data.get("title")
+                    ],
+                    photos=data["photos"],
+                    keep_location=data["keep_location"],
+                )
+            except IntegrityError:
+                # The same submission arrived twice at once; the other one recorded it.
+                recorded = services.RecordedVisit(
+                    SiteVisit.objects.get(idempotency_key=data["submission_key"]), False
+                )
+            except ValidationError as invalid:
+                for field, messages_ in (
+                    invalid.message_dict.items()
+                    if hasattr(invalid, "error_dict")
+                    else [(None, invalid.messages)]
+                ):
+                    form.add_error(field if field in form.fields else None, messages_)
+            else:
+                if recorded.created:
+                    messages.success(request, gettext("Visit recorded."))
+                return redirect("visit_detail", pk=recorded.visit.pk)
+        status = 422
+    else:
+        initial = {}
+        if code := request.GET.get("project"):
+            initial["project"] = projects.filter(code=code).first()
+        form = SiteVisitForm(projects=projects, initial=initial)
+        issue_forms = [IssueRowForm(prefix=f"issue-{index}") for index in range(ISSUE_ROWS)]
+        status = 200
+    return render(
+        request,
+        "inspections/visit_form.html",
+        {"form": form, "issue_forms": issue_forms},
+        status=status,
+    )
+
+
+@require_GET
+def visit_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    visit = permissions.get_for(
+        request.user, SiteVisit.objects.select_related("project", "created_by"), pk=pk
+    )
+    return render(
+        request,
+        "inspections/visit_detail.html",
+        {
+            "visit": visit,
+            "participants": visit.participants.all(),
+            "photos": visit.photos.all(),
+            "issues": visit.issues.select_related("department"),
+        },
+    )
+
+
+@require_GET
+def photo_file(request: HttpRequest, pk: int, size: str) -> FileResponse:
+    """A visit photo, only for users who may see its project; never a public URL."""
+    photo = permissions.get_for(request.user, VisitPhoto.objects.all(), pk=pk)
+    field = photo.thumbnail if size == "thumb" else photo.image
+    if not field:
+        raise Http404
+    response = FileResponse(
+        field.open("rb"), content_type="image/jpeg" if field.name.endswith(".jpg") else None
+    )
+    response["Cache-Control"] = "private, max-age=3600"
+    response["X-Content-Type-Options"] = "nosniff"
+    return response
+
+
+@require_GET
+def notification_list(request: HttpRequest) -> HttpResponse:
+    notifications = request.user.notifications.select_related("issue__project")[:100]
+    return render(request, "inspections/notifications.html", {"notifications": notifications})
+
+
+@require_POST
+def notification_read(request: HttpRequest) -> HttpResponse:
+    Notification.objects.filter(recipient=request.user, read_at__isnull=True).update(
+        read_at=timezone.now()
+    )
+    return redirect("notifications")

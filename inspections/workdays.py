@@ -1,0 +1,246 @@
+"""Chinese working days (工作日): the official holiday calendar with adjusted working weekends
+(调休), for issue deadlines and "overdue by N working days".
+
+A day is decided by, in order:
+
+1. a ``WorkdayOverride`` row for that date (entered by the admin) -> source ``"override"``;
+2. the ``chinesecalendar`` package, for the years it ships data for -> ``"official"``;
+3. Monday to Friday -> ``"fallback"``.
+
+Coverage rule: a year is *covered* when the package ships it or when at least one
+``WorkdayOverride`` exists in that year. The office enters a whole year's published
+schedule at once, so one entry means the year is done; an ordinary weekday of such a
+year still has source ``"fallback"`` but is covered. Dates in uncovered years follow
+Monday to Friday, and callers should show ``calendar_coverage_warning``.
+
+``WorkdayCalendar`` loads the overrides of whole calendar years (needed for the coverage
+rule) in one query and answers from memory; asking about a date outside the loaded years
+loads the missing years in one more query, so answers are never wrong, only dearer.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime, timedelta
+from typing import Literal
+
+import chinese_calendar
+from django.db.models import Q
+from django.utils.formats import date_format
+from django.utils.translation import ngettext
+
+from inspections.models import WorkdayOverride
+
+Source = Literal["override", "official", "fallback"]
+
+ONE_DAY = timedelta(days=1)
+
+
+def _check_date(d: object) -> date:
+    # A datetime would silently miss the date-keyed overrides, and an aware one may sit on
+    # the wrong calendar day; callers must convert in Asia/Shanghai first.
+    if isinstance(d, datetime) or not isinstance(d, date):
+        raise TypeError(f"expected a datetime.date, got {type(d).__name__}")
+    return d
+
+
+def _official_workday(d: date) -> bool | None:
+    """The package's answer, or None when it has no data for the year."""
+    try:
+        return chinese_calendar.is_workday(d)
+    except NotImplementedError:
+        # chinesecalendar signals "no data for year N" (and only that, for a real date)
+        # with NotImplementedError.
+        return None
+
+
+def _package_covers(year: int) -> bool:
+    return _official_workday(date(year, 1, 1)) is not None
+
+
+class WorkdayCalendar:
+    """Working-day arithmetic over the overrides of a span of whole years, held in memory."""
+
+    def __init__(self) -> None:
+        """An empty calendar; the first question loads what it needs (one query)."""
+        self._overrides: dict[date, bool] = {}
+        self._override_years: set[int] = set()
+        self._first_year: int | None = None
+        self._last_year: int | None = None
+
+    @classmethod
+    def for_range(cls, start: date, end: date) -> WorkdayCalendar:
+        """A calendar with the overrides of every year from start to end loaded (one query)."""
+        calendar = cls()
+        calendar.load(start, end)
+        return calendar
+
+    @property
+    def loaded_years(self) -> range:
+        """The years whose overrides are in memory."""
+        if self._first_year is None or self._last_year is None:
+            return range(0)
+        return range(self._first_year, self._last_year + 1)
+
+    def load(self, start: date, end: date) -> None:
+        """Make sure the years from start to end are loaded: no query if they already are,
+        otherwise one query for the missing years."""
+        first, last = sorted((_check_date(start).year, _check_date(end).year))
+        if self._first_year is None or self._last_year is None:
+            missing = [(first, last)]
+            self._first_year, self._last_year = first, last
+        else:
+            # Keep the loaded years contiguous, so one (first, last) pair describes them.
+            missing = []
+            if first < self._first_year:
+                missing.append((first, self._first_year - 1))
+                self._first_year = first
+            if last > self._last_year:
+                missing.append((self._last_year + 1, last))
+                self._last_year = last
+            if not missing:
+                return
+        condition = Q()
+        for low, high in missing:
+            condition |= Q(date__range=(date(low, 1, 1), date(high, 12, 31)))
+        for day, workday in WorkdayOverride.objects.filter(condition).values_list(
+            "date", "is_workday"
+        ):
+            self._overrides[day] = workday
+            self._override_years.add(day.year)
+
+    def is_workday(self, d: date) -> bool:
+        """Whether people work on d (weekends worked under 调休 count as working days)."""
+        self.load(d, d)
+        return self._is_workday(d)
+
+    def _is_workday(self, d: date) -> bool:
+        # Caller has loaded d's year.
+        if d in self._overrides:
+            return self._overrides[d]
+        official = _official_workday(d)
+        if official is not None:
+            return official
+        return d.weekday() < 5
+
+    def source(self, d: date) -> Source:
+        """Where the answer for d comes from: "override", "official" or "fallback"."""
+        self.load(d, d)
+        if d in self._overrides:
+            return "override"
+        if _official_workday(d) is not None:
+            return "official"
+        return "fallback"
+
+    def add_workdays(self, start: date, n: int) -> date:
+        """The date n working days after start, start itself not counted.
+
+        n=0 gives start when it is a working day, else the next working day: a deadline
+        "due the same day" that falls on a holiday is due when the office reopens. So for
+        n >= 1 the result is the same whether start is a holiday or the working day before.
+        """
+        if n < 0:
+            raise ValueError("n must be zero or more")
+        self.load(start, start)
+        day = start
+        if n == 0:
+            while not self._is_workday(day):
+                day = self._step(day)
+            return day
+        remaining = n
+        while remaining:
+            day = self._step(day)
+            if self._is_workday(day):
+                remaining -= 1
+        return day
+
+    def _step(self, day: date) -> date:
+        following = day + ONE_DAY
+        if following.year != day.year:
+            self.load(following, following)
+        return following
+
+    def workdays_between(self, a: date, b: date) -> int:
+        """Working days after a up to and including b; negative (-(working days after b up to
+        a)) when b is before a, zero when equal.
+
+        Overdue by ``workdays_between(deadline, today)`` working days when positive; due
+        within 2 working days when ``0 <= workdays_between(today, deadline) <= 2``.
+        For n >= 1, ``workdays_between(s, add_workdays(s, n)) == n``.
+        """
+        if b < a:
+            return -self.workdays_between(b, a)
+        self.load(a, b)
+        count = 0
+        day = a + ONE_DAY
+        while day <= b:
+            count += self._is_workday(day)
+            day += ONE_DAY
+        return count
+
+    def is_year_covered(self, year: int) -> bool:
+        """Whether the package ships the year or the admin has entered its schedule."""
+        self.load(date(year, 1, 1), date(year, 1, 1))
+        return year in self._override_years or _package_covers(year)
+
+    def uncovered_years(self, a: date, b: date) -> list[int]:
+        """Years between a and b (either order) whose schedule is unknown."""
+        first, last = sorted((_check_date(a), _check_date(b)))
+        self.load(first, last)
+        return [y for y in range(first.year, last.year + 1) if not self.is_year_covered(y)]
+
+    def uncovered_dates(self, a: date, b: date) -> list[date]:
+        """Dates from a to b inclusive (either order) that fall back to Monday to Friday
+        because their year's schedule is unknown."""
+        first, last = sorted((a, b))
+        dates = []
+        for year in self.uncovered_years(first, last):
+            day = max(first, date(year, 1, 1))
+            stop = min(last, date(year, 12, 31))
+            while day <= stop:
+                dates.append(day)
+                day += ONE_DAY
+        return dates
+
+    def is_covered(self, a: date, b: date) -> bool:
+        """Whether every date from a to b inclusive follows a known schedule."""
+        return not self.uncovered_years(a, b)
+
+
+def is_workday(d: date) -> bool:
+    """Whether people work on d (one query)."""
+    return WorkdayCalendar.for_range(d, d).is_workday(d)
+
+
+def add_workdays(start: date, n: int) -> date:
+    """The deadline n working days after start (one query, one more per year crossed);
+    see ``WorkdayCalendar.add_workdays`` for n=0."""
+    return WorkdayCalendar.for_range(start, start).add_workdays(start, n)
+
+
+def workdays_between(a: date, b: date) -> int:
+    """Working days after a up to and including b, negative when b < a (one query)."""
+    return WorkdayCalendar.for_range(a, b).workdays_between(a, b)
+
+
+def calendar_coverage_warning(
+    start: date, end: date, calendar: WorkdayCalendar | None = None
+) -> str | None:
+    """A translated warning when some dates from start to end fall back to Monday to
+    Friday, else None. Pass ``calendar`` to reuse its loaded overrides."""
+    first, last = sorted((_check_date(start), _check_date(end)))
+    if calendar is None:
+        calendar = WorkdayCalendar.for_range(first, last)
+    years = calendar.uncovered_years(first, last)
+    if not years:
+        return None
+    first_uncovered = max(first, date(years[0], 1, 1))
+    return ngettext(
+        "Working days from %(date)s on follow Monday to Friday: the official holiday "
+        "schedule for %(years)s has not been entered yet.",
+        "Working days from %(date)s on follow Monday to Friday: the official holiday "
+        "schedules for %(years)s have not been entered yet.",
+        len(years),
+    ) % {
+        "date": date_format(first_uncovered, "DATE_FORMAT"),
+        "years": ", ".join(str(y) for y in years),
+    }
