@@ -16,7 +16,7 @@ from hitech_zone import permissions
 from hitech_zone.permissions import Action, Role
 from inspections import tasks
 from inspections.models import Department, FollowUp, Issue, SiteVisit, VisitParticipant
-from inspections.photos import attach_photos, discard_files
+from inspections.photos import PhotoRejected, attach_photos, discard_files, validate_upload
 from projects.models import Project
 
 Status = Issue.Status
@@ -230,6 +230,44 @@ def site_visit_record(
         raise ValidationError(
             gettext("An empty visit is not recorded: add notes, an issue or a photo.")
         )
+    # Every photo is checked before anything is written, outside the transaction.
+    rejected = []
+    for upload in photos:
+        try:
+            validate_upload(upload)
+        except PhotoRejected as rejection:
+            rejected.append(str(rejection))
+        upload.seek(0)
+    if rejected:
+        raise ValidationError({"photos": rejected})
+    return _site_visit_create(
+        project=project,
+        visited_on=visited_on,
+        by=by,
+        submission_key=submission_key,
+        notes=notes,
+        visitors=visitors,
+        contacts=contacts,
+        issues=issues,
+        photos=photos,
+        keep_location=keep_location,
+    )
+
+
+@transaction.atomic
+def _site_visit_create(
+    *,
+    project,
+    visited_on,
+    by,
+    submission_key,
+    notes,
+    visitors,
+    contacts,
+    issues,
+    photos,
+    keep_location,
+) -> RecordedVisit:
     visit = SiteVisit(
         project=project,
         visited_on=visited_on,

@@ -110,7 +110,9 @@ class CeleryProcesses:
         self.logs.append(log_path)
         return process
 
-    def worker(self) -> subprocess.Popen:
+    def worker(self, queue: str | None = None) -> subprocess.Popen:
+        """A worker on this test's queue, or on `queue` (e.g. the app's default queue,
+        where tasks enqueued by services go)."""
         return self.start(
             "worker",
             "--pool=solo",
@@ -118,7 +120,7 @@ class CeleryProcesses:
             "--without-mingle",
             "--loglevel=INFO",
             "-Q",
-            self.queue,
+            queue or self.queue,
             log_name="worker",
         )
 

@@ -1,0 +1,285 @@
+"""Site visits and issues through the web: bad input refused with input kept, one visit
+per submission, steps through htmx, 办结率, text shown as text."""
+
+import io
+import uuid
+from datetime import date, timedelta
+
+import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.db import connection
+from django.test import Client
+from django.utils import timezone
+from PIL import Image
+
+from hitech_zone.permissions import Role
+from inspections import deadlines, selectors, services
+from inspections.models import DepartmentMember, Issue, Notification, SiteVisit
+from tests import factories
+from tests.conftest import wait_for
+
+pytestmark = pytest.mark.django_db
+
+HTMX = {"HX-Request": "true"}
+
+
+def login(user) -> Client:
+    client = Client()
+    client.force_login(user)
+    return client
+
+
+def jpeg(name: str = "site.jpg") -> SimpleUploadedFile:
+    buffer = io.BytesIO()
+    Image.new("RGB", (64, 48), "#1a7f37").save(buffer, "JPEG")
+    return SimpleUploadedFile(name, buffer.getvalue(), content_type="image/jpeg")
+
+
+@pytest.fixture(autouse=True)
+def media(settings, tmp_path):
+    settings.MEDIA_ROOT = tmp_path
+
+
+def visit_data(project, **overrides) -> dict:
+    return {
+        "submission_key": str(uuid.uuid4()),
+        "project": project.pk,
+        "visited_on": timezone.localdate().isoformat(),
+        "visitors": "姚丽英 市政协副主席、高新区管委会副主任",
+        "contacts": "陈华瑞 项目现场负责人",
+        "notes": "部分建材来自湖北，供应不足，施工进度放缓。",
+        "issue-0-title": "建材供应不足",
+        "issue-0-category": Issue.Category.MATERIAL_SUPPLY,
+        "issue-0-severity": Issue.Severity.SERIOUS,
+        **overrides,
+    }
+
+
+def test_a_manager_records_a_visit_with_an_issue_and_a_photo(manager, own_project):
+    response = login(manager).post("/visits/new/", {**visit_data(own_project), "photos": [jpeg()]})
+    assert response.status_code == 302
+    visit = SiteVisit.objects.get()
+    assert response["Location"] == f"/visits/{visit.pk}/"
+    assert [(p.side, p.name) for p in visit.participants.all()] == [
+        ("site_contact", "陈华瑞"),
+        ("visitor", "姚丽英"),
+    ]
+    assert visit.issues.get().status == Issue.Status.RAISED
+    photo = visit.photos.get()
+    page = login(manager).get(f"/visits/{visit.pk}/").content.decode()
+    assert f"/media/photos/{photo.pk}/thumb/" in page
+
+
+def test_a_double_submission_records_one_visit(manager, own_project):
+    client = login(manager)
+    data = visit_data(own_project)
+    first = client.post("/visits/new/", data)
+    second = client.post("/visits/new/", data)
+    assert SiteVisit.objects.count() == 1
+    assert Issue.objects.count() == 1
+    assert first["Location"] == second["Location"]
+
+
+@pytest.mark.parametrize(
+    ("overrides", "message"),
+    [
+        ({"notes": "", "issue-0-title": "", "issue-0-category": ""}, "空白走访不予记录"),
+        ({"visited_on": (timezone.localdate() + timedelta(days=1)).isoformat()}, "走访日期不能晚于今天"),
+    ],
+)
+def test_bad_visits_are_refused_and_the_input_is_kept(manager, own_project, overrides, message):
+    response = login(manager).post("/visits/new/", visit_data(own_project, **overrides))
+    assert response.status_code == 422
+    body = response.content.decode()
+    assert message in body
+    assert "姚丽英 市政协副主席" in body  # what was typed comes back
+    assert SiteVisit.objects.count() == 0
+
+
+@pytest.mark.parametrize(
+    ("upload", "message"),
+    [
+        (
+            SimpleUploadedFile("fake.jpg", b"<html><script>alert(1)</script></html>", "image/jpeg"),
+            "fake.jpg 不是 JPEG",
+        ),
+        (
+            SimpleUploadedFile("huge.jpg", b"\xff\xd8" + b"0" * (50 * 1024 * 1024), "image/jpeg"),
+            "huge.jpg 大小为",
+        ),
+    ],
+)
+def test_forged_and_oversized_photos_are_refused_by_name(manager, own_project, upload, message):
+    response = login(manager).post(
+        "/visits/new/", {**visit_data(own_project), "photos": [jpeg("good.jpg"), upload]}
+    )
+    assert response.status_code == 422
+    body = response.content.decode()
+    assert message in body
+    assert "部分建材来自湖北" in body
+    assert SiteVisit.objects.count() == 0 and Issue.objects.count() == 0
+
+
+def test_another_managers_project_cannot_be_chosen(manager, own_project, other_project):
+    response = login(manager).post("/visits/new/", visit_data(other_project))
+    assert response.status_code == 422
+    assert SiteVisit.objects.count() == 0
+
+
+@pytest.fixture
+def department_user(role_user):
+    user = role_user(Role.DEPARTMENT, username="hr-clerk", full_name="人事科")
+    DepartmentMember.objects.create(
+        user=user, department=factories.DepartmentFactory(code="hr", name="组织人事劳动局")
+    )
+    return user
+
+
+def test_steps_through_htmx(official, department_user, own_project, today):
+    issue = services.issue_raise(
+        project=own_project, title="招工难", category=Issue.Category.HIRING, by=official
+    )
+    department = department_user.department_membership.department
+    response = login(official).post(
+        f"/issues/{issue.pk}/assign/",
+        {
+            "department": department.pk,
+            "deadline": (today + timedelta(days=7)).isoformat(),
+            "comment": "请组织招聘",
+        },
+        headers=HTMX,
+    )
+    assert response.status_code == 200
+    assert 'data-testid="issue-status">交办' in response.content.decode()
+    refused = login(official).post(f"/issues/{issue.pk}/start/", {}, headers=HTMX)
+    assert refused.status_code == 403
+    assert "只有承办部门" in refused.content.decode()
+    started = login(department_user).post(f"/issues/{issue.pk}/start/", {}, headers=HTMX)
+    assert started.status_code == 200
+    issue.refresh_from_db()
+    assert issue.status == Issue.Status.IN_PROGRESS
+
+
+def test_a_step_out_of_order_and_a_bad_deadline_are_explained(
+    official, department_user, own_project, today
+):
+    issue = services.issue_raise(
+        project=own_project, title="用地指标", category=Issue.Category.LAND, by=official
+    )
+    out_of_order = login(official).post(f"/issues/{issue.pk}/close/", {})
+    assert out_of_order.status_code == 409
+    assert "不能" in out_of_order.content.decode()
+    bad_deadline = login(official).post(
+        f"/issues/{issue.pk}/assign/",
+        {
+            "department": department_user.department_membership.department.pk,
+            "deadline": (today - timedelta(days=3)).isoformat(),
+        },
+        headers=HTMX,
+    )
+    assert bad_deadline.status_code == 422
+    assert "办理时限不能早于交办当天" in bad_deadline.content.decode()
+
+
+def test_script_in_text_is_shown_as_text(official, own_project):
+    issue = services.issue_raise(
+        project=own_project,
+        title="<script>alert(1)</script>",
+        category=Issue.Category.OTHER,
+        by=official,
+    )
+    for url in (f"/issues/{issue.pk}/", "/issues/", f"/projects/{own_project.code}/"):
+        body = login(official).get(url).content.decode()
+        assert "<script>alert(1)</script>" not in body
+        assert "&lt;script&gt;alert(1)&lt;/script&gt;" in body
+
+
+def test_closure_rates_by_department(official, department_user, own_project, today):
+    department = department_user.department_membership.department
+    for index in range(4):
+        issue = services.issue_raise(
+            project=own_project, title=f"问题{index}", category=Issue.Category.HIRING, by=official
+        )
+        if index < 3:
+            services.issue_transition(
+                issue=issue, name="assign", by=official, department=department, deadline=today
+            )
+        if index < 2:
+            services.issue_transition(issue=issue, name="start", by=department_user)
+            services.issue_transition(
+                issue=issue, name="resolve", by=department_user, result="已处理"
+            )
+        if index == 0:
+            services.issue_transition(issue=issue, name="close", by=official)
+    rates = {
+        rate.label: rate
+        for rate in selectors.closure_rates(Issue.objects.all(), by="department__name")
+    }
+    assert (
+        rates["组织人事劳动局"].total,
+        rates["组织人事劳动局"].resolved,
+        rates["组织人事劳动局"].closed,
+    ) == (3, 1, 1)
+    assert str(rates["组织人事劳动局"].rate) == "33.3"
+    assert rates["—"].total == 1
+
+
+def test_deadline_colours_in_working_days():
+    """Against a fixed today, Friday 9 October 2026: National Day ran 1-7 October, the
+    Saturday after (10th) is an adjusted working day, and 25 September was Mid-Autumn."""
+    today = date(2026, 10, 9)
+    expected = {
+        date(2026, 10, 14): None,  # Sat 10, Mon 12, Tue 13, Wed 14: four working days away
+        date(2026, 10, 12): "due_soon",  # Sat 10 (adjusted) and Mon 12: two working days
+        date(2026, 10, 9): "due_soon",  # due today
+        date(2026, 9, 30): "overdue",  # 8 and 9 Oct: two working days late
+        date(2026, 9, 24): "overdue",  # 28, 29, 30 Sep, 8, 9 Oct: five working days late
+        date(2026, 9, 23): "late",  # and the 24th: six, more than five
+    }
+    department = factories.DepartmentFactory()
+    issues = [
+        factories.IssueFactory(status=Issue.Status.IN_PROGRESS, department=department, deadline=deadline)
+        for deadline in expected
+    ]
+    states = {issue.deadline: issue.deadline_state for issue in deadlines.with_deadline_states(issues, today=today)}
+    assert states == expected
+
+
+def test_issues_waiting_on_nobody_in_the_department_have_no_deadline_colour():
+    department = factories.DepartmentFactory()
+    resolved = factories.IssueFactory(status=Issue.Status.RESOLVED, department=department, deadline=date(2026, 9, 1))
+    assert deadlines.with_deadline_states([resolved], today=date(2026, 10, 9))[0].deadline_state is None
+
+
+@pytest.mark.celery_worker
+@pytest.mark.django_db(transaction=True)
+def test_assignment_is_notified_once_through_a_real_worker(
+    celery_processes, official, department_user, own_project, today, settings
+):
+    celery_processes.worker(queue=settings.CELERY_TASK_DEFAULT_QUEUE)
+    issue = services.issue_raise(
+        project=own_project, title="招工渠道有限", category=Issue.Category.HIRING, by=official
+    )
+    department = department_user.department_membership.department
+    services.issue_transition(
+        issue=issue,
+        name="assign",
+        by=official,
+        department=department,
+        deadline=today + timedelta(days=5),
+    )
+
+    notified = wait_for(
+        lambda: Notification.objects.filter(recipient=department_user).exists(), timeout=60
+    )
+    assert notified, celery_processes.log_text()
+    # A second run of the same step (a redelivered task) adds nothing.
+    from inspections.tasks import issue_step_notify
+
+    result = issue_step_notify.apply_async(
+        kwargs={"follow_up_id": issue.follow_ups.get(status_after=Issue.Status.ASSIGNED).pk},
+        queue=settings.CELERY_TASK_DEFAULT_QUEUE,
+    )
+    assert result.get(timeout=60) == 0
+    assert Notification.objects.filter(recipient=department_user).count() == 1
+    connection.close()
