@@ -13,7 +13,7 @@ class IssueFilterSet(django_filters.FilterSet):
         queryset=Project.objects.none(), label=_("Project"), empty_label=_("All")
     )
     category = django_filters.ChoiceFilter(
-        choices=Issue.Category.choices, label=_("Category"), empty_label=_("All")
+        choices=Issue.Category.choices, label=_("Issue category"), empty_label=_("All")
     )
     department = django_filters.ModelChoiceFilter(
         queryset=Department.objects.all(), label=_("Department"), empty_label=_("All")
@@ -21,10 +21,11 @@ class IssueFilterSet(django_filters.FilterSet):
     status = django_filters.ChoiceFilter(
         choices=Issue.Status.choices, label=_("Status"), empty_label=_("All")
     )
-    overdue = django_filters.BooleanFilter(
+    overdue = django_filters.ChoiceFilter(
         method="filter_overdue",
-        label=_("Overdue only"),
-        widget=django_filters.widgets.BooleanWidget(),
+        choices=[("1", _("Overdue only"))],
+        label=_("Deadline"),
+        empty_label=_("All"),
     )
 
     class Meta:
@@ -37,10 +38,8 @@ class IssueFilterSet(django_filters.FilterSet):
             "code"
         )
 
-    def filter_overdue(
-        self, queryset: QuerySet[Issue], name: str, value: bool | None
-    ) -> QuerySet[Issue]:
-        if not value:
+    def filter_overdue(self, queryset: QuerySet[Issue], name: str, value: str) -> QuerySet[Issue]:
+        if value != "1":
             return queryset
         return queryset.filter(
             status__in=[Issue.Status.ASSIGNED, Issue.Status.IN_PROGRESS],

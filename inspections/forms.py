@@ -27,7 +27,7 @@ class TransitionForm(forms.Form):
 
 class IssueRaiseForm(forms.Form):
     title = forms.CharField(label=_("Issue"), max_length=120)
-    category = forms.ChoiceField(label=_("Category"), choices=Issue.Category.choices)
+    category = forms.ChoiceField(label=_("Issue category"), choices=Issue.Category.choices)
     severity = forms.ChoiceField(
         label=_("Severity"), choices=Issue.Severity.choices, initial=Issue.Severity.NORMAL
     )
@@ -46,6 +46,7 @@ class IssueRowForm(IssueRaiseForm):
         super().__init__(*args, **kwargs)
         for field in self.fields.values():
             field.required = False
+        self.fields["category"].choices = [("", "—"), *Issue.Category.choices]
 
     def clean(self):
         data = super().clean()

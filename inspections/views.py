@@ -240,6 +240,8 @@ def visit_create(request: HttpRequest) -> HttpResponse:
         initial = {}
         if code := request.GET.get("project"):
             initial["project"] = projects.filter(code=code).first()
+        elif len(only := projects[:2]) == 1:
+            initial["project"] = only[0]
         form = SiteVisitForm(projects=projects, initial=initial)
         issue_forms = [IssueRowForm(prefix=f"issue-{index}") for index in range(ISSUE_ROWS)]
         status = 200

@@ -64,6 +64,8 @@ USERS = (
     UserSpec("official", "周明（演示）", "项目服务专员", Role.OFFICIAL, True),
     UserSpec("leader", "姚丽英", "市政协副主席、高新区管委会副主任", Role.LEADER, True),
     UserSpec("pm", "陈华瑞", "项目现场负责人", Role.PROJECT_MANAGER, True),
+    # Handles the issues assigned to 组织人事劳动局 (see DEPARTMENT_MEMBERS).
+    UserSpec("dept", "人事科（演示）", "组织人事劳动局人才服务科", Role.DEPARTMENT, True),
     # Responsible persons (责任人) and a second leader: they exist to be named, not to sign in.
     UserSpec("shenjianguo", "沈建国（演示）", "高新区管委会副主任", Role.LEADER),
     UserSpec("guting", "顾婷（演示）", "重点项目办公室主任", Role.OFFICIAL),
@@ -95,6 +97,9 @@ SECTORS = (
     ("high-end-equipment", "高端装备"),
     ("modern-services", "现代服务业"),
 )
+
+# Demo users who work for a department: username -> department code.
+DEPARTMENT_MEMBERS = {"dept": "hr-labour"}
 
 DEPARTMENTS = (
     ("hr-labour", "组织人事劳动局"),

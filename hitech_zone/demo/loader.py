@@ -15,6 +15,7 @@ from django.utils import timezone
 from hitech_zone.demo.data import (
     CHANGE_REASON,
     DEMO_PASSWORD,
+    DEPARTMENT_MEMBERS,
     DEPARTMENTS,
     INDUSTRIAL_ENSURE,
     INDUSTRIAL_STRIVE,
@@ -42,7 +43,14 @@ from hitech_zone.demo.schedule import (
 )
 from hitech_zone.models import User
 from hitech_zone.permissions import role_groups
-from inspections.models import Department, FollowUp, Issue, SiteVisit, VisitParticipant
+from inspections.models import (
+    Department,
+    DepartmentMember,
+    FollowUp,
+    Issue,
+    SiteVisit,
+    VisitParticipant,
+)
 from projects.models import (
     AnnualPlan,
     Milestone,
@@ -306,6 +314,8 @@ def _load_visits_and_issues(ctx: _Context, projects: dict[str, Project]) -> None
             result=spec.result if status in (IssueStatus.RESOLVED, IssueStatus.CLOSED) else "",
             raised_by=ctx.users["official"],
             raised_at=_at(raised_on, 11),
+            assigned_by=ctx.users["official"] if assigned else None,
+            assigned_at=_at(raised_on, 15) if assigned else None,
             closed_at=_at(raised_on + timedelta(days=steps[-1].days), 16) if closed else None,
         )
         _save_new(ctx, issue)
@@ -343,4 +353,11 @@ def load_demo(*, today: date | None = None) -> dict[str, int]:
         for spec in PROJECTS
     }
     _load_visits_and_issues(ctx, projects)
+    for username, code in DEPARTMENT_MEMBERS.items():
+        _ensure(
+            ctx,
+            DepartmentMember,
+            {"user": ctx.users[username]},
+            department=Department.objects.get(code=code),
+        )
     return dict(ctx.created)
