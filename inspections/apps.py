@@ -15,3 +15,8 @@ class InspectionsConfig(AppConfig):
         register_department_path(Issue, "department", {Action.VIEW, Action.EDIT})
         register_department_path(FollowUp, "issue__department", {Action.VIEW})
         register_department_path(Project, "issues__department", {Action.VIEW})
+
+        from inspections.deadlines import ISSUE_SIGNAL
+        from projects.lights import register_signal
+
+        register_signal(ISSUE_SIGNAL)

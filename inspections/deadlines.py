@@ -2,14 +2,17 @@
 (blue), overdue (yellow), long overdue (red). Thresholds are settings."""
 
 from collections.abc import Iterable
-from datetime import date
+from datetime import date, timedelta
 
 from django.conf import settings
 from django.db import models
+from django.db.models import Case, Exists, OuterRef, Subquery, Value, When
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from inspections import workdays
 from inspections.models import Issue
+from projects import lights
 
 # Only steps waiting on the department count: a raised issue has no deadline yet, and a
 # resolved one waits on the official's check, not on the department.
@@ -49,3 +52,55 @@ def with_deadline_states(issues: Iterable[Issue], *, today: date) -> list[Issue]
     for issue in evaluated:
         issue.deadline_state = deadline_state(issue, today=today, calendar=calendar)
     return evaluated
+
+
+def red_cutoff(today: date) -> date:
+    """The latest deadline that is more than the red threshold of working days ago."""
+    calendar = workdays.WorkdayCalendar.for_range(today - timedelta(days=60), today)
+    day = today
+    while calendar.workdays_between(day, today) <= settings.ISSUE_RED_OVERDUE_WORKDAYS:
+        day -= timedelta(days=1)
+    return day
+
+
+def _light_annotations(as_of: date) -> dict[str, models.Expression]:
+    running = Issue.objects.filter(project=OuterRef("pk"), status__in=RUNNING).order_by(
+        "deadline", "id"
+    )
+    late = running.filter(deadline__lte=red_cutoff(as_of))
+    overdue = running.filter(deadline__lt=as_of)
+    return {
+        "late_issue": Subquery(late.values("title")[:1]),
+        "overdue_issue": Subquery(overdue.values("title")[:1]),
+        "issue_rank": Case(
+            When(Exists(late), then=Value(2)),
+            When(Exists(overdue), then=Value(1)),
+            default=Value(0),
+            output_field=models.IntegerField(),
+        ),
+    }
+
+
+def _light_reasons(project, as_of: date) -> list[lights.Reason]:
+    if project.late_issue:
+        return [
+            lights.Reason(
+                lights.Light.RED,
+                gettext("Issue “%(title)s” is more than %(days)d working days overdue.")
+                % {"title": project.late_issue, "days": settings.ISSUE_RED_OVERDUE_WORKDAYS},
+            )
+        ]
+    if project.overdue_issue:
+        return [
+            lights.Reason(
+                lights.Light.YELLOW,
+                gettext("Issue “%(title)s” is overdue.") % {"title": project.overdue_issue},
+            )
+        ]
+    return []
+
+
+# Overdue issues feed each project's warning light.
+ISSUE_SIGNAL = lights.Signal(
+    rank_field="issue_rank", annotations=_light_annotations, reasons=_light_reasons
+)

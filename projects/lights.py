@@ -9,6 +9,7 @@ A project's light is its worst signal:
 - a suspended project is blocked, so red.
 """
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import Decimal
@@ -58,6 +59,26 @@ class Thresholds:
         )
 
 
+@dataclass(frozen=True)
+class Signal:
+    """A signal from another app (e.g. overdue issues), added to every project's light.
+    `annotations(as_of)` must include `rank_field` (0 green, 1 yellow, 2 red);
+    `reasons(project, as_of)` reads those annotations, without queries."""
+
+    rank_field: str
+    annotations: Callable[[date], dict[str, models.Expression]]
+    reasons: Callable[[Project, date], list["Reason"]]
+
+
+# Registered by apps that build on the register, so this module imports none of them.
+SIGNALS: list[Signal] = []
+
+
+def register_signal(signal: Signal) -> None:
+    if all(existing.rank_field != signal.rank_field for existing in SIGNALS):
+        SIGNALS.append(signal)
+
+
 def _rank_to_light(rank_field: str) -> Case:
     return Case(
         When(**{rank_field: 2}, then=Value(Light.RED.value)),
@@ -84,7 +105,10 @@ def annotate_lights(
     yellow_share = elapsed_share - Decimal(limits.investment_yellow_points) / 100
     red_share = elapsed_share - Decimal(limits.investment_red_points) / 100
     money = models.DecimalField(max_digits=16, decimal_places=4)
-    return queryset.annotate(
+    extra: dict[str, models.Expression] = {}
+    for signal in SIGNALS:
+        extra.update(signal.annotations(as_of))
+    return queryset.annotate(**extra).annotate(
         overdue_milestone=Subquery(overdue.values("name")[:1]),
         overdue_baseline=Subquery(overdue.values("baseline_date")[:1]),
         late_forecast_milestone=Subquery(forecast_late.values("name")[:1]),
@@ -114,7 +138,12 @@ def annotate_lights(
             default=Value(0),
             output_field=IntegerField(),
         ),
-        light_rank=Greatest("schedule_rank", "investment_rank", "blocked_rank"),
+        light_rank=Greatest(
+            "schedule_rank",
+            "investment_rank",
+            "blocked_rank",
+            *(signal.rank_field for signal in SIGNALS),
+        ),
         light=_rank_to_light("light_rank"),
     )
 
@@ -173,6 +202,8 @@ def light_reasons(project: Project, *, as_of: date, elapsed_share: Decimal) -> l
                 % {"done": done, "due": due},
             )
         )
+    for signal in SIGNALS:
+        reasons.extend(signal.reasons(project, as_of))
     reasons.sort(key=lambda reason: -RANKS[reason.light])
     return reasons or [
         Reason(Light.GREEN, gettext("On plan: no milestone late and investment on pace."))

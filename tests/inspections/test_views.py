@@ -84,7 +84,10 @@ def test_a_double_submission_records_one_visit(manager, own_project):
     ("overrides", "message"),
     [
         ({"notes": "", "issue-0-title": "", "issue-0-category": ""}, "空白走访不予记录"),
-        ({"visited_on": (timezone.localdate() + timedelta(days=1)).isoformat()}, "走访日期不能晚于今天"),
+        (
+            {"visited_on": (timezone.localdate() + timedelta(days=1)).isoformat()},
+            "走访日期不能晚于今天",
+        ),
     ],
 )
 def test_bad_visits_are_refused_and_the_input_is_kept(manager, own_project, overrides, message):
@@ -238,17 +241,27 @@ def test_deadline_colours_in_working_days():
     }
     department = factories.DepartmentFactory()
     issues = [
-        factories.IssueFactory(status=Issue.Status.IN_PROGRESS, department=department, deadline=deadline)
+        factories.IssueFactory(
+            status=Issue.Status.IN_PROGRESS, department=department, deadline=deadline
+        )
         for deadline in expected
     ]
-    states = {issue.deadline: issue.deadline_state for issue in deadlines.with_deadline_states(issues, today=today)}
+    states = {
+        issue.deadline: issue.deadline_state
+        for issue in deadlines.with_deadline_states(issues, today=today)
+    }
     assert states == expected
 
 
 def test_issues_waiting_on_nobody_in_the_department_have_no_deadline_colour():
     department = factories.DepartmentFactory()
-    resolved = factories.IssueFactory(status=Issue.Status.RESOLVED, department=department, deadline=date(2026, 9, 1))
-    assert deadlines.with_deadline_states([resolved], today=date(2026, 10, 9))[0].deadline_state is None
+    resolved = factories.IssueFactory(
+        status=Issue.Status.RESOLVED, department=department, deadline=date(2026, 9, 1)
+    )
+    assert (
+        deadlines.with_deadline_states([resolved], today=date(2026, 10, 9))[0].deadline_state
+        is None
+    )
 
 
 @pytest.mark.celery_worker
@@ -283,3 +296,29 @@ def test_assignment_is_notified_once_through_a_real_worker(
     assert result.get(timeout=60) == 0
     assert Notification.objects.filter(recipient=department_user).count() == 1
     connection.close()
+
+
+def test_overdue_issues_feed_the_project_light(official, own_project, today):
+    from projects import lights
+    from projects import selectors as project_selectors
+
+    def light():
+        project = project_selectors.project_list(user=official, as_of=today).get(pk=own_project.pk)
+        reasons = lights.light_reasons(
+            project, as_of=today, elapsed_share=project_selectors.year_elapsed_share(today)
+        )
+        return project.light, reasons[0].text
+
+    assert light()[0] == "green"
+    department = factories.DepartmentFactory()
+    issue = factories.IssueFactory(
+        project=own_project,
+        status=Issue.Status.ASSIGNED,
+        department=department,
+        deadline=today - timedelta(days=1),
+    )
+    assert light() == ("yellow", f"问题“{issue.title}”已超期。")
+    Issue.objects.filter(pk=issue.pk).update(deadline=today - timedelta(days=30))
+    assert light()[0] == "red"
+    Issue.objects.filter(pk=issue.pk).update(status=Issue.Status.RESOLVED)
+    assert light()[0] == "green"  # done by the department: waiting on the official, not late
