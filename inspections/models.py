@@ -329,3 +329,23 @@ class Notification(models.Model):
 
     def __str__(self) -> str:
         return f"{self.get_kind_display()} · {self.issue}"
+
+
+class VisitDraft(models.Model):
+    """A visit form as it was being filled in, saved on the server as the user types, so a
+    dropped connection on site loses nothing. Deleted when the visit is recorded."""
+
+    author = models.ForeignKey(
+        settings.AUTH_USER_MODEL, models.CASCADE, related_name="+", verbose_name=_("author")
+    )
+    submission_key = models.UUIDField(_("submission key"), unique=True)
+    data = models.JSONField(_("form data"), default=dict)
+    updated_at = models.DateTimeField(_("saved at"), auto_now=True)
+
+    class Meta:
+        ordering = ["-updated_at"]
+        verbose_name = _("visit draft")
+        verbose_name_plural = _("visit drafts")
+
+    def __str__(self) -> str:
+        return f"{self.author} · {self.updated_at:%Y-%m-%d %H:%M}"

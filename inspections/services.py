@@ -4,7 +4,7 @@ the role of who takes it, records a follow-up (who, when, comment) and notifies 
 transaction commits."""
 
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
@@ -15,7 +15,7 @@ from django.utils.translation import gettext_lazy as _
 from hitech_zone import permissions
 from hitech_zone.permissions import Action, Role
 from inspections import tasks
-from inspections.models import Department, FollowUp, Issue, SiteVisit, VisitParticipant
+from inspections.models import Department, FollowUp, Issue, SiteVisit, VisitDraft, VisitParticipant
 from inspections.photos import PhotoRejected, attach_photos, discard_files, validate_upload
 from projects.models import Project
 
@@ -295,4 +295,32 @@ def _site_visit_create(
             # Nothing is half-recorded: no visit, no files; the form comes back with reasons.
             discard_files(saved)
             raise ValidationError({"photos": [str(rejection) for rejection in rejected]})
+    VisitDraft.objects.filter(submission_key=submission_key).delete()
     return RecordedVisit(visit, created=True)
+
+
+# Form fields a draft keeps: what the user typed, never files or the CSRF token.
+DRAFT_EXCLUDED = {"csrfmiddlewaretoken", "photos"}
+# An older draft is not offered again: the visit it was for is long past.
+DRAFT_KEPT_FOR = timedelta(days=7)
+
+
+def visit_draft_save(*, by, submission_key, data: dict[str, list[str]]) -> VisitDraft:
+    kept = {key: values for key, values in data.items() if key not in DRAFT_EXCLUDED}
+    draft, _created = VisitDraft.objects.update_or_create(
+        submission_key=submission_key, author=by, defaults={"data": kept}
+    )
+    return draft
+
+
+def visit_draft_latest(*, by) -> VisitDraft | None:
+    """The user's most recent draft of a visit not yet recorded."""
+    return (
+        VisitDraft.objects.filter(author=by, updated_at__gte=timezone.now() - DRAFT_KEPT_FOR)
+        .exclude(
+            submission_key__in=SiteVisit.objects.filter(idempotency_key__isnull=False).values(
+                "idempotency_key"
+            )
+        )
+        .first()
+    )

@@ -9,6 +9,7 @@ urlpatterns = [
     path("issues/<int:pk>/", views.issue_detail, name="issue_detail"),
     path("issues/<int:pk>/<str:name>/", views.issue_transition, name="issue_transition"),
     path("visits/new/", views.visit_create, name="visit_create"),
+    path("visits/draft/", views.visit_draft, name="visit_draft"),
     path("visits/<int:pk>/", views.visit_detail, name="visit_detail"),
     path("media/photos/<int:pk>/<str:size>/", views.photo_file, name="photo_file"),
     path("notifications/", views.notification_list, name="notifications"),

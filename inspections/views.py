@@ -1,8 +1,10 @@
+import uuid
+
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
 from django.db import IntegrityError
-from django.http import FileResponse, Http404, HttpRequest, HttpResponse
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse, QueryDict
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -237,6 +239,21 @@ def visit_create(request: HttpRequest) -> HttpResponse:
                 return redirect("visit_detail", pk=recorded.visit.pk)
         status = 422
     else:
+        draft = services.visit_draft_latest(by=request.user)
+        if draft is not None and "new" not in request.GET:
+            # Pick up where the user left off: the draft, as a form that is not yet checked.
+            data = QueryDict(mutable=True)
+            for key, values in draft.data.items():
+                data.setlist(key, values)
+            form = SiteVisitForm(data, projects=projects)
+            issue_forms = [
+                IssueRowForm(data, prefix=f"issue-{index}") for index in range(ISSUE_ROWS)
+            ]
+            return render(
+                request,
+                "inspections/visit_form.html",
+                {"form": form, "issue_forms": issue_forms, "draft": draft},
+            )
         initial = {}
         if code := request.GET.get("project"):
             initial["project"] = projects.filter(code=code).first()
@@ -250,6 +267,24 @@ def visit_create(request: HttpRequest) -> HttpResponse:
         "inspections/visit_form.html",
         {"form": form, "issue_forms": issue_forms},
         status=status,
+    )
+
+
+@require_POST
+def visit_draft(request: HttpRequest) -> HttpResponse:
+    """Save the visit form as typed so far (htmx, as the user types)."""
+    try:
+        submission_key = uuid.UUID(request.POST.get("submission_key", ""))
+    except ValueError:
+        return HttpResponse(gettext("Draft not saved: reload the form."), status=400)
+    if not _editable_projects(request.user).exists():
+        raise PermissionDenied
+    draft = services.visit_draft_save(
+        by=request.user, submission_key=submission_key, data=dict(request.POST.lists())
+    )
+    return HttpResponse(
+        gettext("Draft saved at %(time)s.")
+        % {"time": timezone.localtime(draft.updated_at).strftime("%H:%M:%S")}
     )
 
 

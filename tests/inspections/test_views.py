@@ -322,3 +322,17 @@ def test_overdue_issues_feed_the_project_light(official, own_project, today):
     assert light()[0] == "red"
     Issue.objects.filter(pk=issue.pk).update(status=Issue.Status.RESOLVED)
     assert light()[0] == "green"  # done by the department: waiting on the official, not late
+
+
+def test_a_draft_is_kept_on_the_server_and_restored(manager, own_project):
+    client = login(manager)
+    data = visit_data(own_project, notes="信号不好，先存草稿：钢筋到货延迟")
+    saved = client.post("/visits/draft/", data, headers=HTMX)
+    assert saved.status_code == 200 and "草稿已于" in saved.content.decode()
+    restored = client.get("/visits/new/").content.decode()
+    assert "信号不好，先存草稿：钢筋到货延迟" in restored
+    assert data["submission_key"] in restored  # the same key: submitting it later records one visit
+    assert "/visits/new/?new=1" in restored
+    client.post("/visits/new/", data)
+    assert SiteVisit.objects.count() == 1
+    assert "信号不好" not in client.get("/visits/new/").content.decode()  # the draft is gone
