@@ -169,3 +169,70 @@ def test_assignment_notifies_the_department_once(
         == 1
     )
     assert len([m for m in mailoutbox if "hr@example.cn" in m.to]) == 1
+
+
+def test_daily_deadline_notices_go_out_once(
+    official, department_user, department, own_project, mailoutbox
+):
+    from datetime import date
+
+    from inspections import notifications
+
+    today = date(2026, 10, 9)  # a Friday; Saturday the 10th is an adjusted working day
+    due_soon = factories.IssueFactory(
+        project=own_project,
+        status=Status.ASSIGNED,
+        department=department,
+        deadline=date(2026, 10, 12),
+        raised_by=official,
+        assigned_by=official,
+    )
+    overdue = factories.IssueFactory(
+        project=own_project,
+        status=Status.IN_PROGRESS,
+        department=department,
+        deadline=date(2026, 9, 30),
+        raised_by=official,
+        assigned_by=official,
+    )
+    later = factories.IssueFactory(
+        project=own_project,
+        status=Status.ASSIGNED,
+        department=department,
+        deadline=date(2026, 10, 20),
+        raised_by=official,
+        assigned_by=official,
+    )
+
+    assert (
+        notifications.notify_deadlines(today=today) == 3
+    )  # due soon: department; overdue: department and official
+    assert notifications.notify_deadlines(today=today) == 0
+    kinds = set(Notification.objects.values_list("issue_id", "kind", "recipient__username"))
+    assert kinds == {
+        (due_soon.pk, Notification.Kind.DUE_SOON, "hr-clerk"),
+        (overdue.pk, Notification.Kind.OVERDUE, "hr-clerk"),
+        (overdue.pk, Notification.Kind.OVERDUE, "t-official"),
+    }
+    assert not Notification.objects.filter(issue=later).exists()
+    assert Notification.objects.filter(emailed_at__isnull=True).count() == 0
+    assert len(mailoutbox) == 2  # the official has no e-mail address; the department does
+
+
+def test_the_unread_count_shows_in_the_header(
+    client, department_user, official, own_project, department, today
+):
+    issue = services.issue_raise(
+        project=own_project, title="招工难", category=Issue.Category.HIRING, by=official
+    )
+    services.issue_transition(
+        issue=issue, name="assign", by=official, department=department, deadline=today
+    )
+    from inspections import notifications
+
+    notifications.notify_step(follow_up_id=issue.follow_ups.get(status_after=Status.ASSIGNED).pk)
+    client.force_login(department_user)
+    body = client.get("/issues/").content.decode()
+    assert '<span class="count" aria-label="未读">1</span>' in body
+    client.post("/notifications/read/")
+    assert 'class="count"' not in client.get("/issues/").content.decode()
