@@ -6,6 +6,7 @@ from inspections.models import (
     DepartmentMember,
     FollowUp,
     Issue,
+    IssueCategory,
     Notification,
     SiteVisit,
     VisitParticipant,
@@ -94,3 +95,9 @@ class NotificationAdmin(admin.ModelAdmin):
     list_display = ("recipient", "kind", "issue", "created_at", "read_at", "emailed_at")
     list_filter = ("kind",)
     list_select_related = ("recipient", "issue")
+
+
+@admin.register(IssueCategory)
+class IssueCategoryAdmin(admin.ModelAdmin):
+    list_display = ("name", "code", "sort_order")
+    search_fields = ("name", "code")

@@ -39,7 +39,7 @@ def issue_list_xlsx(issues: Iterable[Issue]) -> bytes:
                 issue.project.code,
                 _text(issue.project.name),
                 _text(issue.title),
-                issue.get_category_display(),
+                issue.category.name,
                 issue.get_severity_display(),
                 issue.get_status_display(),
                 issue.department.name if issue.department else "",

@@ -4,7 +4,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from hitech_zone import permissions
-from inspections.models import Department, Issue
+from inspections.models import Department, Issue, IssueCategory
 from projects.models import Project
 
 
@@ -12,8 +12,11 @@ class IssueFilterSet(django_filters.FilterSet):
     project = django_filters.ModelChoiceFilter(
         queryset=Project.objects.none(), label=_("Project"), empty_label=_("All")
     )
-    category = django_filters.ChoiceFilter(
-        choices=Issue.Category.choices, label=_("Issue category"), empty_label=_("All")
+    category = django_filters.ModelChoiceFilter(
+        queryset=IssueCategory.objects.all(),
+        to_field_name="code",
+        label=_("Issue category"),
+        empty_label=_("All"),
     )
     department = django_filters.ModelChoiceFilter(
         queryset=Department.objects.all(), label=_("Department"), empty_label=_("All")

@@ -5,7 +5,7 @@ from django.core.exceptions import ValidationError
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from inspections.models import Department, Issue
+from inspections.models import Department, Issue, IssueCategory
 from projects.forms import DateInput
 
 
@@ -27,7 +27,9 @@ class TransitionForm(forms.Form):
 
 class IssueRaiseForm(forms.Form):
     title = forms.CharField(label=_("Issue"), max_length=120)
-    category = forms.ChoiceField(label=_("Issue category"), choices=Issue.Category.choices)
+    category = forms.ModelChoiceField(
+        label=_("Issue category"), queryset=IssueCategory.objects.all(), to_field_name="code"
+    )
     severity = forms.ChoiceField(
         label=_("Severity"), choices=Issue.Severity.choices, initial=Issue.Severity.NORMAL
     )
@@ -46,7 +48,7 @@ class IssueRowForm(IssueRaiseForm):
         super().__init__(*args, **kwargs)
         for field in self.fields.values():
             field.required = False
-        self.fields["category"].choices = [("", "—"), *Issue.Category.choices]
+        self.fields["category"].empty_label = "—"
 
     def clean(self):
         data = super().clean()

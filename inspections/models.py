@@ -18,6 +18,29 @@ class Department(ReferenceData):
         verbose_name_plural = _("departments")
 
 
+# The categories seen on site (also loaded by migration 0004): code, name.
+ISSUE_CATEGORIES = [
+    ("material_supply", "原材料供应"),
+    ("hiring", "招工用工"),
+    ("logistics", "物流运输"),
+    ("approvals", "审批手续"),
+    ("financing", "融资"),
+    ("land", "用地"),
+    ("utilities", "水电气配套"),
+    ("epidemic", "疫情防控"),
+    ("other", "其他"),
+]
+
+
+class IssueCategory(ReferenceData):
+    """What kind of problem an issue is (material supply, hiring, land…): reference data
+    that admins extend as new kinds appear on site."""
+
+    class Meta(ReferenceData.Meta):
+        verbose_name = _("issue category")
+        verbose_name_plural = _("issue categories")
+
+
 class SiteVisit(models.Model):
     project_path = "project"
 
@@ -84,6 +107,9 @@ class Issue(models.Model):
         CLOSED = "closed", _("Closed")
 
     class Category(models.TextChoices):
+        """The categories seen on site, loaded as the first IssueCategory rows; their codes
+        stay valid however admins extend the list."""
+
         MATERIAL_SUPPLY = "material_supply", _("Material supply")
         HIRING = "hiring", _("Hiring and labour")
         LOGISTICS = "logistics", _("Logistics")
@@ -114,7 +140,13 @@ class Issue(models.Model):
     )
     title = models.CharField(_("title"), max_length=120)
     description = models.TextField(_("description"), blank=True)
-    category = models.CharField(_("category"), max_length=20, choices=Category)
+    category = models.ForeignKey(
+        IssueCategory,
+        models.PROTECT,
+        to_field="code",
+        related_name="issues",
+        verbose_name=_("category"),
+    )
     severity = models.CharField(
         _("severity"), max_length=10, choices=Severity, default=Severity.NORMAL
     )

@@ -15,7 +15,15 @@ from django.utils.translation import gettext_lazy as _
 from hitech_zone import permissions
 from hitech_zone.permissions import Action, Role
 from inspections import tasks
-from inspections.models import Department, FollowUp, Issue, SiteVisit, VisitDraft, VisitParticipant
+from inspections.models import (
+    Department,
+    FollowUp,
+    Issue,
+    IssueCategory,
+    SiteVisit,
+    VisitDraft,
+    VisitParticipant,
+)
 from inspections.photos import PhotoRejected, attach_photos, discard_files, validate_upload
 from projects.models import Project
 
@@ -113,7 +121,7 @@ def issue_raise(
     *,
     project: Project,
     title: str,
-    category: str,
+    category: "IssueCategory | str",
     by,
     description: str = "",
     severity: str = Issue.Severity.NORMAL,
@@ -125,7 +133,7 @@ def issue_raise(
         site_visit=site_visit,
         title=title.strip(),
         description=description.strip(),
-        category=category,
+        category_id=category if isinstance(category, str) else category.code,
         severity=severity,
         raised_by=by,
         raised_at=timezone.now(),

@@ -53,7 +53,7 @@ def issue_list(request: HttpRequest) -> HttpResponse:
             "page": page,
             "today": today,
             "rates_by_department": selectors.closure_rates(visible, by="department__name"),
-            "rates_by_category": selectors.closure_rates(visible, by="category"),
+            "rates_by_category": selectors.closure_rates(visible, by="category__name"),
         },
     )
 
@@ -97,7 +97,9 @@ def _issue_context(
 @require_GET
 def issue_detail(request: HttpRequest, pk: int) -> HttpResponse:
     issue = permissions.get_for(
-        request.user, Issue.objects.select_related("project", "department", "raised_by"), pk=pk
+        request.user,
+        Issue.objects.select_related("project", "department", "raised_by", "category"),
+        pk=pk,
     )
     return render(request, "inspections/issue_detail.html", _issue_context(request, issue))
 
@@ -105,7 +107,7 @@ def issue_detail(request: HttpRequest, pk: int) -> HttpResponse:
 @require_POST
 def issue_transition(request: HttpRequest, pk: int, name: str) -> HttpResponse:
     issue = permissions.get_for(
-        request.user, Issue.objects.select_related("project", "department"), pk=pk
+        request.user, Issue.objects.select_related("project", "department", "category"), pk=pk
     )
     form = TransitionForm(request.POST)
     status, error = 200, ""
@@ -138,9 +140,9 @@ def issue_transition(request: HttpRequest, pk: int, name: str) -> HttpResponse:
                 )
             form = None
             error = ""
-            issue = Issue.objects.select_related("project", "department", "raised_by").get(
-                pk=issue.pk
-            )
+            issue = Issue.objects.select_related(
+                "project", "department", "raised_by", "category"
+            ).get(pk=issue.pk)
     else:
         status = 422
     context = _issue_context(request, issue, form=form, error=error)

@@ -187,3 +187,24 @@ def today() -> date:
 def fast_password_hashing(settings):
     # Tests create many users; the real hasher is slow on purpose.
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+@pytest.fixture(autouse=True)
+def issue_categories(request):
+    """The categories migration 0004 loads. A transactional test empties every table when
+    it ends, so tests that touch the database get them again."""
+    uses_db = request.node.get_closest_marker("django_db") or {
+        "db",
+        "transactional_db",
+        "live_server",
+    } & set(request.fixturenames)
+    if not uses_db:
+        return
+    marker = request.node.get_closest_marker("django_db")
+    transactional = (marker and marker.kwargs.get("transaction")) or {
+        "transactional_db",
+        "live_server",
+    } & set(request.fixturenames)
+    request.getfixturevalue("transactional_db" if transactional else "db")
+    for code, _name in factories.ISSUE_CATEGORIES:
+        factories.issue_category(code)

@@ -7,7 +7,7 @@ import factory
 from django.contrib.auth import get_user_model
 from django.utils import timezone
 
-from inspections.models import Department, Issue, SiteVisit
+from inspections.models import ISSUE_CATEGORIES, Department, Issue, IssueCategory, SiteVisit
 from projects.models import AnnualPlan, Milestone, MonthlyInvestment, Park, Project, Sector
 
 
@@ -102,12 +102,18 @@ class SiteVisitFactory(factory.django.DjangoModelFactory):
     created_by = factory.SubFactory(UserFactory)
 
 
+def issue_category(code: str) -> IssueCategory:
+    """The category with this code, created when a test emptied the seeded ones."""
+    name = dict(ISSUE_CATEGORIES).get(code, code)
+    return IssueCategory.objects.get_or_create(code=code, defaults={"name": name})[0]
+
+
 class IssueFactory(factory.django.DjangoModelFactory):
     class Meta:
         model = Issue
 
     project = factory.SubFactory(ProjectFactory)
     title = "建材供应不足"
-    category = Issue.Category.MATERIAL_SUPPLY
+    category = factory.LazyFunction(lambda: issue_category(Issue.Category.MATERIAL_SUPPLY))
     raised_by = factory.SubFactory(UserFactory)
     raised_at = factory.LazyFunction(timezone.now)

@@ -44,10 +44,12 @@ from hitech_zone.demo.schedule import (
 from hitech_zone.models import User
 from hitech_zone.permissions import role_groups
 from inspections.models import (
+    ISSUE_CATEGORIES,
     Department,
     DepartmentMember,
     FollowUp,
     Issue,
+    IssueCategory,
     SiteVisit,
     VisitParticipant,
 )
@@ -149,6 +151,9 @@ def _load_reference_data(ctx: _Context) -> tuple[dict[str, Park], dict[str, Sect
     }
     for index, (code, name) in enumerate(DEPARTMENTS, 1):
         _ensure(ctx, Department, {"code": code}, name=name, sort_order=index)
+    # Normally loaded by the migration; here too, for databases emptied by a test run.
+    for index, (code, name) in enumerate(ISSUE_CATEGORIES):
+        _ensure(ctx, IssueCategory, {"code": code}, name=name, sort_order=index)
     _ensure(
         ctx,
         ZoneTarget,
@@ -306,7 +311,7 @@ def _load_visits_and_issues(ctx: _Context, projects: dict[str, Project]) -> None
             site_visit=visit,
             title=spec.title,
             description=spec.description.format(**facts),
-            category=spec.category,
+            category_id=spec.category,
             severity=spec.severity,
             status=status,
             department=departments[spec.department] if assigned else None,

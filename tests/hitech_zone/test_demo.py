@@ -200,7 +200,7 @@ def test_zhengli_as_the_article_tells_it():
     assert (VisitParticipant.Side.SITE_CONTACT, "陈华瑞", "项目现场负责人") in people
 
     issue = visit.issues.get()
-    assert issue.category == Issue.Category.MATERIAL_SUPPLY
+    assert issue.category_id == Issue.Category.MATERIAL_SUPPLY
     assert issue.status == Issue.Status.CLOSED and issue.closed_at
     follow_ups = list(issue.follow_ups.all())
     by_company = [f for f in follow_ups if f.actor_name == "江苏正力新能电池技术有限公司"]
@@ -232,7 +232,7 @@ def test_chongsu_as_the_article_tells_it():
     assert visit.participants.filter(name="姚丽英", side=VisitParticipant.Side.VISITOR).exists()
     assert visit.participants.filter(side=VisitParticipant.Side.SITE_CONTACT).exists()
     issue = visit.issues.get()
-    assert issue.category == Issue.Category.HIRING
+    assert issue.category_id == Issue.Category.HIRING
     assert issue.department.name == "组织人事劳动局"
     assert issue.deadline > visit.visited_on
     actions = " ".join(issue.follow_ups.values_list("action", flat=True))
