@@ -196,7 +196,9 @@ def issue_transition(
     issue.save()
     follow_up = FollowUp.objects.create(
         issue=issue,
-        action=comment.strip() or str(transition.label),
+        action=comment.strip()
+        or (issue.result if name == "resolve" else "")
+        or str(transition.label),
         actor=by,
         acted_at=now,
         status_before=before,
@@ -283,7 +285,9 @@ def _site_visit_create(
         created_by=by,
         idempotency_key=submission_key,
     )
-    visit.full_clean()
+    # The key's uniqueness is the database's to enforce: a racing copy fails on save with an
+    # IntegrityError, which the caller answers with the visit the first copy recorded.
+    visit.full_clean(exclude=["idempotency_key"])
     visit._history_user = by
     visit.save()
     participants = [

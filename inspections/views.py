@@ -4,7 +4,7 @@ from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
 from django.db import IntegrityError
-from django.http import FileResponse, Http404, HttpRequest, HttpResponse, QueryDict
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -72,20 +72,25 @@ def issue_export(request: HttpRequest) -> HttpResponse:
 def _issue_context(
     request: HttpRequest, issue: Issue, *, form: TransitionForm | None = None, error: str = ""
 ) -> dict:
+    """`form` is the step form the user submitted (prefixed with the step's name); every
+    other step gets a fresh form of its own, so ids and errors never mix."""
     today = timezone.localdate()
     deadlines.with_deadline_states([issue], today=today)
+    initial = {"department": issue.department_id, "deadline": issue.deadline, "owner": issue.owner}
+    transition_forms = [
+        (
+            transition,
+            form
+            if form is not None and form.prefix == transition.name
+            else TransitionForm(prefix=transition.name, initial=initial),
+        )
+        for transition in services.allowed_transitions(issue, request.user)
+    ]
     return {
         "issue": issue,
         "timeline": selectors.issue_timeline(issue),
-        "transitions": services.allowed_transitions(issue, request.user),
-        "form": form
-        or TransitionForm(
-            initial={
-                "department": issue.department_id,
-                "deadline": issue.deadline,
-                "owner": issue.owner,
-            }
-        ),
+        "transition_forms": transition_forms,
+        "submitted": form.prefix if form is not None else "",
         "error": error,
         "today": today,
         "calendar_warning": workdays.calendar_coverage_warning(today, issue.deadline or today)
@@ -109,7 +114,7 @@ def issue_transition(request: HttpRequest, pk: int, name: str) -> HttpResponse:
     issue = permissions.get_for(
         request.user, Issue.objects.select_related("project", "department", "category"), pk=pk
     )
-    form = TransitionForm(request.POST)
+    form = TransitionForm(request.POST, prefix=name)
     status, error = 200, ""
     if form.is_valid():
         try:
@@ -224,10 +229,9 @@ def visit_create(request: HttpRequest) -> HttpResponse:
                     keep_location=data["keep_location"],
                 )
             except IntegrityError:
-                # The same submission arrived twice at once; the other one recorded it.
-                recorded = services.RecordedVisit(
-                    SiteVisit.objects.get(idempotency_key=data["submission_key"]), False
-                )
+                # The same submission arrived twice at once; the other copy recorded it.
+                visit = SiteVisit.objects.get(idempotency_key=data["submission_key"])
+                return redirect("visit_detail", pk=visit.pk)
             except ValidationError as invalid:
                 for field, messages_ in (
                     invalid.message_dict.items()
@@ -243,13 +247,18 @@ def visit_create(request: HttpRequest) -> HttpResponse:
     else:
         draft = services.visit_draft_latest(by=request.user)
         if draft is not None and "new" not in request.GET:
-            # Pick up where the user left off: the draft, as a form that is not yet checked.
-            data = QueryDict(mutable=True)
-            for key, values in draft.data.items():
-                data.setlist(key, values)
-            form = SiteVisitForm(data, projects=projects)
+            # Pick up where the user left off: the draft as initial values, not yet checked.
+            typed = {key: values[0] for key, values in draft.data.items() if values}
+            form = SiteVisitForm(projects=projects, initial=typed)
             issue_forms = [
-                IssueRowForm(data, prefix=f"issue-{index}") for index in range(ISSUE_ROWS)
+                IssueRowForm(
+                    prefix=f"issue-{index}",
+                    initial={
+                        field: typed.get(f"issue-{index}-{field}")
+                        for field in ("title", "category", "severity", "description")
+                    },
+                )
+                for index in range(ISSUE_ROWS)
             ]
             return render(
                 request,

@@ -146,9 +146,9 @@ def test_steps_through_htmx(official, department_user, own_project, today):
     response = login(official).post(
         f"/issues/{issue.pk}/assign/",
         {
-            "department": department.pk,
-            "deadline": (today + timedelta(days=7)).isoformat(),
-            "comment": "请组织招聘",
+            "assign-department": department.pk,
+            "assign-deadline": (today + timedelta(days=7)).isoformat(),
+            "assign-comment": "请组织招聘",
         },
         headers=HTMX,
     )
@@ -175,8 +175,8 @@ def test_a_step_out_of_order_and_a_bad_deadline_are_explained(
     bad_deadline = login(official).post(
         f"/issues/{issue.pk}/assign/",
         {
-            "department": department_user.department_membership.department.pk,
-            "deadline": (today - timedelta(days=3)).isoformat(),
+            "assign-department": department_user.department_membership.department.pk,
+            "assign-deadline": (today - timedelta(days=3)).isoformat(),
         },
         headers=HTMX,
     )
