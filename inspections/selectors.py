@@ -4,7 +4,7 @@ from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 
-from django.db.models import Case, Count, IntegerField, Q, QuerySet, Value, When
+from django.db.models import Case, Count, IntegerField, Prefetch, Q, QuerySet, Value, When
 
 from hitech_zone import permissions
 from hitech_zone.money import percent
@@ -37,6 +37,12 @@ def issue_list_for_project(*, user, project_id: int) -> QuerySet[Issue]:
     return (
         permissions.scope(user, Issue.objects.filter(project_id=project_id))
         .select_related("department", "category")
+        .prefetch_related(
+            Prefetch(
+                "follow_ups",
+                queryset=FollowUp.objects.select_related("actor").order_by("acted_at", "id"),
+            )
+        )
         .order_by("-raised_at")
     )
 

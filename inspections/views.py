@@ -6,8 +6,8 @@ from django.core.paginator import Paginator
 from django.db import IntegrityError
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
-from django.urls import reverse
 from django.utils import timezone
+from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from django.views.decorators.vary import vary_on_headers
@@ -138,11 +138,16 @@ def issue_transition(request: HttpRequest, pk: int, name: str) -> HttpResponse:
             status = 422
         else:
             saved = gettext("Step recorded: %(status)s.") % {"status": issue.get_status_display()}
+            next_url = request.POST.get("next", "")
+            if next_url and url_has_allowed_host_and_scheme(
+                next_url, allowed_hosts={request.get_host()}
+            ):
+                # From the board: back to it (htmx follows the redirect and swaps the board).
+                messages.success(request, saved)
+                return redirect(next_url)
             if not request.htmx:
                 messages.success(request, saved)
-                return redirect(
-                    request.POST.get("next") or reverse("issue_detail", args=[issue.pk])
-                )
+                return redirect("issue_detail", pk=issue.pk)
             form = None
             error = ""
             issue = Issue.objects.select_related(

@@ -336,3 +336,44 @@ def test_a_draft_is_kept_on_the_server_and_restored(manager, own_project):
     client.post("/visits/new/", data)
     assert SiteVisit.objects.count() == 1
     assert "信号不好" not in client.get("/visits/new/").content.decode()  # the draft is gone
+
+
+def test_the_board_takes_a_step_in_one_click_and_stays_on_the_board(
+    official, department_user, own_project, today
+):
+    department = department_user.department_membership.department
+    issue = services.issue_raise(
+        project=own_project, title="招工难", category=Issue.Category.HIRING, by=official
+    )
+    services.issue_transition(
+        issue=issue, name="assign", by=official, department=department, deadline=today
+    )
+    client = login(department_user)
+    board = client.get("/issues/board/").content.decode()
+    assert f'hx-post="/issues/{issue.pk}/start/"' in board
+    response = client.post(
+        f"/issues/{issue.pk}/start/", {"next": "/issues/board/"}, headers=HTMX, follow=True
+    )
+    assert response.redirect_chain[-1][0] == "/issues/board/"
+    issue.refresh_from_db()
+    assert issue.status == Issue.Status.IN_PROGRESS
+    offsite = client.post(
+        f"/issues/{issue.pk}/resolve/", {"next": "https://evil.example/", "resolve-result": "已办"}
+    )
+    assert offsite["Location"] == f"/issues/{issue.pk}/"  # never redirected off the site
+
+
+def test_the_project_page_shows_each_issues_timeline(official, own_project, department_user, today):
+    issue = services.issue_raise(
+        project=own_project, title="招工难", category=Issue.Category.HIRING, by=official
+    )
+    services.issue_transition(
+        issue=issue,
+        name="assign",
+        by=official,
+        department=department_user.department_membership.department,
+        deadline=today,
+        comment="请组织招聘会",
+    )
+    body = login(official).get(f"/projects/{own_project.code}/").content.decode()
+    assert "提出问题。" in body and "请组织招聘会" in body
