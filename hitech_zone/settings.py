@@ -154,6 +154,9 @@ if EMAIL_HOST:
     EMAIL_HOST_USER = os.environ.get("EMAIL_HOST_USER", "")
     EMAIL_HOST_PASSWORD = os.environ.get("EMAIL_HOST_PASSWORD", "")
     EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS", True)
+elif DEBUG:
+    # Development: notifications are printed by the process that sends them (the worker).
+    EMAIL_BACKEND = "django.core.mail.backends.console.EmailBackend"
 else:
     # No mail server configured: messages are written as files, so nothing is lost.
     EMAIL_BACKEND = "django.core.mail.backends.filebased.EmailBackend"
