@@ -324,6 +324,17 @@ def _load_visits_and_issues(ctx: _Context, projects: dict[str, Project]) -> None
             closed_at=_at(raised_on + timedelta(days=steps[-1].days), 16) if closed else None,
         )
         _save_new(ctx, issue)
+        # The first step, as the app records it for an issue raised in the browser.
+        _save_new(
+            ctx,
+            FollowUp(
+                issue=issue,
+                action="走访现场提出。" if visit else "提出问题。",
+                actor=ctx.users["official"],
+                acted_at=issue.raised_at,
+                status_after=IssueStatus.RAISED,
+            ),
+        )
         before = IssueStatus.RAISED
         for step in steps:
             _save_new(
