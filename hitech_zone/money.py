@@ -13,10 +13,6 @@ def wan_to_yi(amount_wan: Decimal | None) -> Decimal:
     return (amount_wan or Decimal(0)) / WAN_PER_YI
 
 
-def yi_to_wan(amount_yi: Decimal) -> Decimal:
-    return amount_yi * WAN_PER_YI
-
-
 def _fixed(value: Decimal, places: int) -> str:
     quantum = Decimal(1).scaleb(-places)
     # Grouped by thousands in both languages, as official Chinese statistics print them.

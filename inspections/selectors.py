@@ -22,10 +22,9 @@ def issue_list_open(*, user, as_of: date) -> QuerySet[Issue]:
     """Issues not yet closed (销号), most urgent first: overdue, then by deadline and
     severity; issues without a deadline (just raised) after those with one."""
     return (
-        permissions.scope(user, Issue.objects.exclude(status=Issue.Status.CLOSED))
-        .select_related("project", "department", "category")
+        issue_list(user=user, as_of=as_of)
+        .exclude(status=Issue.Status.CLOSED)
         .annotate(
-            overdue_rank=Case(When(deadline__lt=as_of, then=Value(0)), default=Value(1)),
             deadline_rank=Case(When(deadline__isnull=True, then=Value(1)), default=Value(0)),
             severity_rank=SEVERITY_RANK,
         )

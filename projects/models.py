@@ -231,11 +231,6 @@ class Milestone(models.Model):
         if errors:
             raise ValidationError(errors)
 
-    @property
-    def expected_date(self):
-        """When it happened, or when it is now expected."""
-        return self.actual_date or self.forecast_date or self.baseline_date
-
     def slip_days(self, as_of) -> int:
         """Days past the baseline: by the actual date, the forecast, or today if neither."""
         reference = self.actual_date or max(filter(None, [self.forecast_date, as_of]))

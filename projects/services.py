@@ -10,7 +10,7 @@ from typing import Any
 from django.db import models, transaction
 
 from projects import history
-from projects.models import AnnualPlan, Milestone, MonthlyInvestment, ProgressNote, Project
+from projects.models import Milestone, MonthlyInvestment, ProgressNote, Project
 
 
 class ConflictError(Exception):
@@ -118,17 +118,6 @@ def monthly_investment_set(
     record.completed_amount = completed_amount
     record.note = note
     return _save(record, by=by)
-
-
-@transaction.atomic
-def annual_plan_set(*, project: Project, year: int, planned_investment: Decimal, by) -> AnnualPlan:
-    plan = AnnualPlan.objects.filter(project=project, year=year).first() or AnnualPlan(
-        project=project, year=year
-    )
-    if plan.pk and plan.planned_investment == planned_investment:
-        return plan
-    plan.planned_investment = planned_investment
-    return _save(plan, by=by)
 
 
 def progress_note_add(*, project: Project, body: str, by) -> ProgressNote:
