@@ -169,7 +169,11 @@ CELERY_TASK_DEFAULT_QUEUE = os.environ.get("CELERY_DEFAULT_QUEUE", "default")
 if REDIS_URL:
     CELERY_BROKER_URL = REDIS_URL
     CELERY_RESULT_BACKEND = REDIS_URL
-    CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 3600}
+    # An unacknowledged job goes back to the queue after this many seconds: far longer than
+    # the longest briefing render, so a slow job is never run twice while it still runs.
+    CELERY_BROKER_TRANSPORT_OPTIONS = {
+        "visibility_timeout": int(os.environ.get("CELERY_VISIBILITY_TIMEOUT", "3600"))
+    }
 else:
     # Embedded default: a broker made of files, so a real worker and beat run without Redis.
     CELERY_BROKER_DIR = Path(os.environ.get("CELERY_BROKER_DIR") or VAR_DIR / "celery")
@@ -236,6 +240,18 @@ ISSUE_RED_OVERDUE_WORKDAYS = int(os.environ.get("ISSUE_RED_OVERDUE_WORKDAYS", "5
 # Site-visit photos: per file and per visit.
 PHOTO_MAX_BYTES = int(os.environ.get("PHOTO_MAX_BYTES", str(10 * 1024 * 1024)))
 PHOTO_MAX_PER_VISIT = int(os.environ.get("PHOTO_MAX_PER_VISIT", "20"))
+# ---------------------------------------------------------------- alerts and briefings
+# A project whose record nobody has touched for this many days is stale (yellow).
+ALERT_STALE_PROJECT_DAYS = int(os.environ.get("ALERT_STALE_PROJECT_DAYS", "30"))
+# Working days a red alert may stay open before the leader in charge is told, and before
+# it goes into the weekly briefing's escalated section.
+ALERT_ESCALATE_LEADER_WORKDAYS = int(os.environ.get("ALERT_ESCALATE_LEADER_WORKDAYS", "5"))
+ALERT_ESCALATE_BRIEFING_WORKDAYS = int(os.environ.get("ALERT_ESCALATE_BRIEFING_WORKDAYS", "10"))
+# How far back the catch-up job looks for briefings that were due and never produced.
+BRIEFING_CATCH_UP_WEEKS = int(os.environ.get("BRIEFING_CATCH_UP_WEEKS", "4"))
+BRIEFING_CATCH_UP_MONTHS = int(os.environ.get("BRIEFING_CATCH_UP_MONTHS", "2"))
+# Beat runs the catch-up when it starts (off in tests that start beat for other reasons).
+BRIEFING_CATCH_UP_ON_START = env_bool("BRIEFING_CATCH_UP_ON_START", True)
 # Reject request bodies far larger than a visit can legitimately be.
 DATA_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024

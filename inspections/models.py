@@ -322,14 +322,16 @@ class VisitPhoto(models.Model):
 
 
 class Notification(models.Model):
-    """An in-app notice (also e-mailed) about an issue. One per recipient and event, so a
-    job that runs twice never notifies twice."""
+    """An in-app notice (also e-mailed) about an issue, or about a project's alert. One per
+    recipient and event, so a job that runs twice never notifies twice."""
 
     class Kind(models.TextChoices):
         ASSIGNED = "assigned", _("Issue assigned")
         DUE_SOON = "due_soon", _("Deadline in two working days")
         OVERDUE = "overdue", _("Issue overdue")
         AWAITING_CLOSE = "awaiting_close", _("Resolved, waiting to be closed")
+        ALERT_RED = "alert_red", _("Project alert turned red")
+        ALERT_ESCALATED = "alert_escalated", _("Red alert still open")
 
     recipient = models.ForeignKey(
         settings.AUTH_USER_MODEL,
@@ -338,8 +340,25 @@ class Notification(models.Model):
         verbose_name=_("recipient"),
     )
     issue = models.ForeignKey(
-        Issue, models.CASCADE, related_name="notifications", verbose_name=_("issue")
+        Issue,
+        models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="notifications",
+        verbose_name=_("issue"),
     )
+    # Set for notices about a project as a whole (its alerts), where there is no issue.
+    project = models.ForeignKey(
+        Project,
+        models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("project"),
+    )
+    # What the notice says, written when it is created (alerts); issue notices are
+    # described from their issue.
+    message = models.CharField(_("message"), max_length=300, blank=True)
     kind = models.CharField(_("kind"), max_length=16, choices=Kind)
     # Distinguishes repeats of a kind: the deadline for due/overdue, the step for the others.
     event_key = models.CharField(_("event"), max_length=40)
@@ -355,12 +374,22 @@ class Notification(models.Model):
             models.UniqueConstraint(
                 fields=["recipient", "issue", "kind", "event_key"],
                 name="notification_once_per_event",
-            )
+            ),
+            # Notices with no issue (NULLs never collide in a unique index).
+            models.UniqueConstraint(
+                fields=["recipient", "kind", "event_key"],
+                condition=Q(issue__isnull=True),
+                name="notification_once_per_project_event",
+            ),
+            models.CheckConstraint(
+                condition=Q(issue__isnull=False) | Q(project__isnull=False),
+                name="notification_about_something",
+            ),
         ]
         indexes = [models.Index(fields=["recipient", "read_at"], name="notification_unread_idx")]
 
     def __str__(self) -> str:
-        return f"{self.get_kind_display()} · {self.issue}"
+        return f"{self.get_kind_display()} · {self.issue or self.project}"
 
 
 class VisitDraft(models.Model):

@@ -1,0 +1,101 @@
+"""Briefing periods: an ISO week (``2026-W44``, Monday to Sunday) or a calendar month
+(``2026-10``)."""
+
+import re
+from dataclasses import dataclass
+from datetime import date, timedelta
+
+from django.utils.translation import gettext as _
+
+WEEKLY = "weekly"
+MONTHLY = "monthly"
+
+_WEEK = re.compile(r"^(\d{4})-W(\d{2})$")
+_MONTH = re.compile(r"^(\d{4})-(\d{2})$")
+
+
+class PeriodError(ValueError):
+    pass
+
+
+@dataclass(frozen=True, order=True)
+class Period:
+    kind: str
+    start: date
+    end: date
+
+    @property
+    def key(self) -> str:
+        if self.kind == WEEKLY:
+            year, week, _day = self.start.isocalendar()
+            return f"{year}-W{week:02d}"
+        return f"{self.start.year}-{self.start.month:02d}"
+
+    @property
+    def label(self) -> str:
+        if self.kind == WEEKLY:
+            year, week, _day = self.start.isocalendar()
+            return _("Week %(week)d of %(year)d (%(start)s to %(end)s)") % {
+                "week": week,
+                "year": year,
+                "start": self.start.isoformat(),
+                "end": self.end.isoformat(),
+            }
+        return _("%(year)d-%(month)02d") % {"year": self.start.year, "month": self.start.month}
+
+    def next(self) -> "Period":
+        return containing(self.kind, self.end + timedelta(days=1))
+
+    def previous(self) -> "Period":
+        return containing(self.kind, self.start - timedelta(days=1))
+
+    def __str__(self) -> str:
+        return self.key
+
+
+def containing(kind: str, day: date) -> Period:
+    if kind == WEEKLY:
+        start = day - timedelta(days=day.weekday())
+        return Period(WEEKLY, start, start + timedelta(days=6))
+    if kind == MONTHLY:
+        start = day.replace(day=1)
+        following = (start + timedelta(days=32)).replace(day=1)
+        return Period(MONTHLY, start, following - timedelta(days=1))
+    raise PeriodError(_("Unknown briefing type “%(kind)s”.") % {"kind": kind})
+
+
+def parse(kind: str, text: str) -> Period:
+    """``2026-W44`` for a weekly briefing, ``2026-10`` for a monthly one."""
+    text = text.strip()
+    pattern = _WEEK if kind == WEEKLY else _MONTH if kind == MONTHLY else None
+    if pattern is None:
+        raise PeriodError(_("Unknown briefing type “%(kind)s”.") % {"kind": kind})
+    match = pattern.match(text)
+    if not match:
+        example = "2026-W44" if kind == WEEKLY else "2026-10"
+        raise PeriodError(
+            _("“%(text)s” is not a period; write it like %(example)s.")
+            % {"text": text, "example": example}
+        )
+    year, number = int(match[1]), int(match[2])
+    try:
+        first_day = (
+            date.fromisocalendar(year, number, 1) if kind == WEEKLY else date(year, number, 1)
+        )
+    except ValueError as error:
+        raise PeriodError(_("“%(text)s” is not a period.") % {"text": text}) from error
+    return containing(kind, first_day)
+
+
+def last_complete(kind: str, today: date) -> Period:
+    """The latest period that has ended before `today`: last week on a Monday, last month
+    on the 1st."""
+    return containing(kind, today).previous()
+
+
+def recent_complete(kind: str, today: date, count: int) -> list[Period]:
+    """The `count` latest ended periods, oldest first."""
+    periods = [last_complete(kind, today)]
+    while len(periods) < count:
+        periods.append(periods[-1].previous())
+    return list(reversed(periods))
