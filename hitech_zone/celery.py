@@ -4,6 +4,7 @@ import os
 
 from celery import Celery
 from celery.schedules import crontab
+from celery.signals import beat_init
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "hitech_zone.settings")
 
@@ -28,4 +29,35 @@ def _schedule(sender: Celery, **_kwargs) -> None:
             "task": "inspections.tasks.issue_deadlines_notify",
             "schedule": crontab(hour=8, minute=0),
         },
+        # Every night at 01:00 Asia/Shanghai: projections, alerts and escalation.
+        "slip-detect": {
+            "task": "reports.tasks.slip_detect",
+            "schedule": crontab(hour=1, minute=0),
+        },
+        # Mondays at 07:00: the weekly briefing (周调度) for the week that just ended.
+        "briefing-weekly": {
+            "task": "reports.tasks.briefing_scheduled",
+            "schedule": crontab(hour=7, minute=0, day_of_week="mon"),
+            "kwargs": {"kind": "weekly"},
+        },
+        # The 1st of each month at 07:00: the monthly briefing (月通报) for last month.
+        "briefing-monthly": {
+            "task": "reports.tasks.briefing_scheduled",
+            "schedule": crontab(hour=7, minute=0, day_of_month="1"),
+            "kwargs": {"kind": "monthly"},
+        },
+        # Every hour at :30 (and when beat starts): briefings that were due while beat or
+        # the workers were down, and jobs that were lost.
+        "briefings-catch-up": {
+            "task": "reports.tasks.briefings_catch_up",
+            "schedule": crontab(minute=30),
+        },
     }
+
+
+@beat_init.connect
+def _catch_up_on_start(sender, **_kwargs) -> None:
+    from django.conf import settings
+
+    if settings.BRIEFING_CATCH_UP_ON_START:
+        app.send_task("reports.tasks.briefings_catch_up")

@@ -176,5 +176,6 @@ def role_context(request) -> dict[str, Any]:
         "user_roles": roles,
         "user_role_labels": [role.label for role in Role if role in roles],
         "can_edit_any": bool(roles & ALL_PROJECTS[Action.EDIT]),
+        "can_read_briefings": bool(roles & ALL_PROJECTS[Action.VIEW]),
         "can_admin": Role.ADMIN in roles,
     }

@@ -241,8 +241,12 @@ ISSUE_RED_OVERDUE_WORKDAYS = int(os.environ.get("ISSUE_RED_OVERDUE_WORKDAYS", "5
 PHOTO_MAX_BYTES = int(os.environ.get("PHOTO_MAX_BYTES", str(10 * 1024 * 1024)))
 PHOTO_MAX_PER_VISIT = int(os.environ.get("PHOTO_MAX_PER_VISIT", "20"))
 # ---------------------------------------------------------------- alerts and briefings
+# The zone's name, printed at the head of every briefing.
+ZONE_NAME = os.environ.get("ZONE_NAME", "常熟高新区")
 # A project whose record nobody has touched for this many days is stale (yellow).
 ALERT_STALE_PROJECT_DAYS = int(os.environ.get("ALERT_STALE_PROJECT_DAYS", "30"))
+# A milestone projected more than this many days past its baseline warns (yellow).
+ALERT_PROJECTION_TOLERANCE_DAYS = int(os.environ.get("ALERT_PROJECTION_TOLERANCE_DAYS", "14"))
 # Working days a red alert may stay open before the leader in charge is told, and before
 # it goes into the weekly briefing's escalated section.
 ALERT_ESCALATE_LEADER_WORKDAYS = int(os.environ.get("ALERT_ESCALATE_LEADER_WORKDAYS", "5"))
@@ -250,6 +254,9 @@ ALERT_ESCALATE_BRIEFING_WORKDAYS = int(os.environ.get("ALERT_ESCALATE_BRIEFING_W
 # How far back the catch-up job looks for briefings that were due and never produced.
 BRIEFING_CATCH_UP_WEEKS = int(os.environ.get("BRIEFING_CATCH_UP_WEEKS", "4"))
 BRIEFING_CATCH_UP_MONTHS = int(os.environ.get("BRIEFING_CATCH_UP_MONTHS", "2"))
+# A briefing still queued or rendering this long after it began is taken as lost (its
+# worker died, or its message with a broker that keeps none) and queued again.
+BRIEFING_RENDER_LEASE_SECONDS = int(os.environ.get("BRIEFING_RENDER_LEASE_SECONDS", "900"))
 # Beat runs the catch-up when it starts (off in tests that start beat for other reasons).
 BRIEFING_CATCH_UP_ON_START = env_bool("BRIEFING_CATCH_UP_ON_START", True)
 # Reject request bodies far larger than a visit can legitimately be.

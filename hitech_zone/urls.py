@@ -11,6 +11,7 @@ urlpatterns = [
     path("lights/", report_views.lights_explained, name="lights"),
     path("projects/<str:code>/", report_views.project_page, name="project_detail"),
     path("projects/", include("projects.urls")),
+    path("", include("reports.urls")),
     path("", include("inspections.urls")),
     path("accounts/login/", auth_views.LoginView.as_view(), name="login"),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),

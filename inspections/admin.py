@@ -92,9 +92,9 @@ class VisitPhotoAdmin(admin.ModelAdmin):
 
 @admin.register(Notification)
 class NotificationAdmin(admin.ModelAdmin):
-    list_display = ("recipient", "kind", "issue", "created_at", "read_at", "emailed_at")
+    list_display = ("recipient", "kind", "issue", "project", "created_at", "read_at", "emailed_at")
     list_filter = ("kind",)
-    list_select_related = ("recipient", "issue")
+    list_select_related = ("recipient", "issue", "project")
 
 
 @admin.register(IssueCategory)

@@ -6,7 +6,7 @@ from datetime import date, timedelta
 
 from django.conf import settings
 from django.db import models
-from django.db.models import Case, Exists, OuterRef, Subquery, Value, When
+from django.db.models import Case, Exists, OuterRef, QuerySet, Subquery, Value, When
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
@@ -63,12 +63,22 @@ def red_cutoff(today: date) -> date:
     return day
 
 
-def _light_annotations(as_of: date) -> dict[str, models.Expression]:
-    running = Issue.objects.filter(project=OuterRef("pk"), status__in=RUNNING).order_by(
-        "deadline", "id"
+def issues_overdue(as_of: date) -> QuerySet[Issue]:
+    """Issues waiting on their department past their deadline, with `overdue_rank`: 2 (red)
+    when more than ISSUE_RED_OVERDUE_WORKDAYS working days overdue, else 1 (yellow); the
+    same rule as `deadline_state`. One calendar query to build."""
+    return Issue.objects.filter(status__in=RUNNING, deadline__lt=as_of).annotate(
+        overdue_rank=Case(
+            When(deadline__lte=red_cutoff(as_of), then=Value(2)),
+            default=Value(1),
+            output_field=models.IntegerField(),
+        )
     )
-    late = running.filter(deadline__lte=red_cutoff(as_of))
-    overdue = running.filter(deadline__lt=as_of)
+
+
+def _light_annotations(as_of: date) -> dict[str, models.Expression]:
+    overdue = issues_overdue(as_of).filter(project=OuterRef("pk")).order_by("deadline", "id")
+    late = overdue.filter(overdue_rank=2)
     return {
         "late_issue": Subquery(late.values("title")[:1]),
         "overdue_issue": Subquery(overdue.values("title")[:1]),

@@ -1,14 +1,17 @@
-"""Notifications about issues, in the app and by e-mail. A notification is one row per
-recipient and event (a unique constraint), so a job that runs twice, or a task delivered
-again after a worker died, never notifies twice."""
+"""Notifications, in the app and by e-mail: about issues, and about projects as a whole
+(their red alerts, `reports.escalation`). A notification is one row per recipient and
+event (a unique constraint), so a job that runs twice, or a task delivered again after a
+worker died, never notifies twice."""
 
+from collections.abc import Iterable
+from dataclasses import dataclass
 from datetime import date
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
-from django.core.mail import send_mail
+from django.core import mail
 from django.db import transaction
-from django.db.models import QuerySet
+from django.db.models import Q, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -88,34 +91,97 @@ def notify_deadlines(*, today: date) -> int:
     return count
 
 
+@dataclass(frozen=True)
+class ProjectNotice:
+    """A notice about a project as a whole (no issue), e.g. one of its red alerts."""
+
+    recipient_id: int
+    project_id: int
+    kind: str
+    event_key: str
+    message: str
+
+
+def notify_projects(notices: Iterable[ProjectNotice]) -> int:
+    """Record the project notices that do not exist yet, all at once (two queries);
+    return how many were new."""
+    wanted = {(n.recipient_id, n.kind, n.event_key): n for n in notices}
+    if not wanted:
+        return 0
+    events = Q()
+    for kind in {key[1] for key in wanted}:
+        events |= Q(kind=kind, event_key__in={key[2] for key in wanted if key[1] == kind})
+    existing = set(
+        Notification.objects.filter(events, issue__isnull=True).values_list(
+            "recipient_id", "kind", "event_key"
+        )
+    )
+    rows = [
+        Notification(
+            recipient_id=notice.recipient_id,
+            project_id=notice.project_id,
+            kind=notice.kind,
+            event_key=notice.event_key,
+            # The field's length; the whole message is on the project page.
+            message=notice.message[:300],
+        )
+        for key, notice in wanted.items()
+        if key not in existing
+    ]
+    # ignore_conflicts: a concurrent run that inserted the same event first wins.
+    Notification.objects.bulk_create(rows, ignore_conflicts=True)
+    return len(rows)
+
+
+def _email(notification: Notification) -> tuple[str, str]:
+    """Subject and body of a notification's e-mail."""
+    kind = notification.get_kind_display()
+    if notification.issue_id is None:
+        project = notification.project
+        return (
+            _("[Key projects] %(kind)s: %(title)s") % {"kind": kind, "title": project.name},
+            _("%(project)s\n%(message)s\n\nOpen the key-project dispatch app to see the project.")
+            % {"project": project.name, "message": notification.message},
+        )
+    issue = notification.issue
+    return (
+        _("[Key projects] %(kind)s: %(title)s") % {"kind": kind, "title": issue.title},
+        _("%(project)s\n%(title)s\n\nOpen the key-project dispatch app to see the issue.")
+        % {"project": issue.project.name, "title": issue.title},
+    )
+
+
 def send_pending_emails(limit: int = 200) -> int:
-    """E-mail notifications not yet e-mailed, each at most once."""
+    """E-mail notifications not yet e-mailed, each at most once. A fixed number of queries
+    however many are pending (up to `limit` a call)."""
     sent = 0
     with transaction.atomic():
-        pending = (
-            Notification.objects.select_for_update(skip_locked=True)
+        pending = list(
+            Notification.objects.select_for_update(skip_locked=True, of=("self",))
             .filter(emailed_at__isnull=True)
-            .select_related("recipient", "issue__project")[:limit]
+            .select_related("recipient", "issue__project", "project")
+            .order_by("pk")[:limit]
         )
+        if not pending:
+            return 0
+        messages = []
         for notification in pending:
-            recipient = notification.recipient
-            if recipient.email:
-                send_mail(
-                    subject=_("[Key projects] %(kind)s: %(title)s")
-                    % {"kind": notification.get_kind_display(), "title": notification.issue.title},
-                    message=_(
-                        "%(project)s\n%(title)s\n\nOpen the key-project dispatch app to see the issue."
+            if notification.recipient.email:
+                subject, body = _email(notification)
+                messages.append(
+                    mail.EmailMessage(
+                        subject=subject,
+                        body=body,
+                        from_email=settings.DEFAULT_FROM_EMAIL,
+                        to=[notification.recipient.email],
                     )
-                    % {
-                        "project": notification.issue.project.name,
-                        "title": notification.issue.title,
-                    },
-                    from_email=settings.DEFAULT_FROM_EMAIL,
-                    recipient_list=[recipient.email],
                 )
-                sent += 1
-            notification.emailed_at = timezone.now()
-            notification.save(update_fields=["emailed_at"])
+        if messages:
+            with mail.get_connection() as connection:
+                sent = connection.send_messages(messages) or 0
+        Notification.objects.filter(pk__in=[n.pk for n in pending]).update(
+            emailed_at=timezone.now()
+        )
     return sent
 
 

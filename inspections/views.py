@@ -338,7 +338,7 @@ def photo_file(request: HttpRequest, pk: int, size: str) -> FileResponse:
 
 @require_GET
 def notification_list(request: HttpRequest) -> HttpResponse:
-    notifications = request.user.notifications.select_related("issue__project")[:100]
+    notifications = request.user.notifications.select_related("issue__project", "project")[:100]
     return render(request, "inspections/notifications.html", {"notifications": notifications})
 
 

@@ -1,17 +1,26 @@
 """Warning lights (预警), computed in one place and in SQL, so the dashboard, the register,
-the project page, the jobs and the briefings always show the same light.
+the project page, the nightly alerts and the briefings always show the same light.
 
 A project's light is its worst signal:
 - investment: green at or above 序时进度 (less than `yellow` points behind counts as on
   plan), yellow `yellow`–`red` percentage points behind, red more than `red` behind;
-- schedule: yellow when an open milestone's forecast passes its baseline; red when a
-  baseline has passed with no actual date, or a forecast is more than `red days` late;
-- a suspended project is blocked, so red.
+- schedule: red when a baseline has passed with no actual date; for milestones still
+  within their baseline, yellow when the forecast passes the baseline, red when it passes
+  it by more than `red days`;
+- stale: yellow when an active project has not been updated for `stale days`;
+- a suspended project is blocked, so red;
+- signals registered by the apps that build on the register (overdue issues, projected
+  slips), see `register_signal`.
+
+Each rule is a queryset or an expression below (`milestones_overdue`,
+`milestones_forecast_late`, `investment_rank`, `projects_stale`...). `annotate_lights`
+uses them per project through OuterRef; the nightly alerts (`reports.signals`) use the
+same ones over all projects at once, so an alert and a light can never disagree.
 """
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 
 from django.conf import settings
@@ -21,18 +30,21 @@ from django.db.models import (
     Exists,
     F,
     IntegerField,
+    Max,
     OuterRef,
+    Q,
     QuerySet,
     Subquery,
     Value,
     When,
 )
-from django.db.models.functions import Greatest
+from django.db.models.functions import Coalesce, Greatest
+from django.utils import timezone
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from hitech_zone.money import percent
-from projects.models import Milestone, Project
+from projects.models import Milestone, MonthlyInvestment, ProgressNote, Project
 
 
 class Light(models.TextChoices):
@@ -43,12 +55,23 @@ class Light(models.TextChoices):
 
 RANKS = {Light.GREEN: 0, Light.YELLOW: 1, Light.RED: 2}
 
+# Projects that are meant to move, so a long silence is a warning (not 储备 or 竣工).
+ACTIVE_STATUSES = (
+    Project.Status.PREPARATION,
+    Project.Status.CONSTRUCTION,
+    Project.Status.TRIAL,
+    Project.Status.SUSPENDED,
+)
+
 
 @dataclass(frozen=True)
 class Thresholds:
     investment_yellow_points: int
     investment_red_points: int
     schedule_red_days: int
+    stale_project_days: int
+    # Used by the issue signal (inspections.deadlines); here so one page can explain all.
+    issue_red_workdays: int
 
     @classmethod
     def from_settings(cls) -> "Thresholds":
@@ -56,6 +79,8 @@ class Thresholds:
             investment_yellow_points=settings.LIGHT_INVESTMENT_YELLOW_POINTS,
             investment_red_points=settings.LIGHT_INVESTMENT_RED_POINTS,
             schedule_red_days=settings.LIGHT_SCHEDULE_RED_DAYS,
+            stale_project_days=settings.ALERT_STALE_PROJECT_DAYS,
+            issue_red_workdays=settings.ISSUE_RED_OVERDUE_WORKDAYS,
         )
 
 
@@ -79,6 +104,118 @@ def register_signal(signal: Signal) -> None:
         SIGNALS.append(signal)
 
 
+# ------------------------------------------------------------------ the rules
+
+
+def milestones_overdue(as_of: date) -> QuerySet[Milestone]:
+    """Red: open milestones whose baseline has passed (before `as_of`) with no actual date."""
+    return Milestone.objects.filter(actual_date__isnull=True, baseline_date__lt=as_of)
+
+
+def milestones_forecast_late(as_of: date) -> QuerySet[Milestone]:
+    """Open milestones still within their baseline (a passed one is overdue, which says
+    more) whose forecast passes the baseline, with `late_rank`: 2 (red) when by more than
+    LIGHT_SCHEDULE_RED_DAYS, else 1 (yellow)."""
+    red_days = timedelta(days=Thresholds.from_settings().schedule_red_days)
+    return Milestone.objects.filter(
+        actual_date__isnull=True, baseline_date__gte=as_of, forecast_date__gt=F("baseline_date")
+    ).annotate(
+        late_rank=Case(
+            When(forecast_date__gt=F("baseline_date") + red_days, then=Value(2)),
+            default=Value(1),
+            output_field=IntegerField(),
+        )
+    )
+
+
+def investment_rank(elapsed_share: Decimal) -> Case:
+    """0, 1 or 2 for projects annotated with `annual_plan` and `completed_ytd` (万元) of
+    the year whose share `elapsed_share` has gone by; 0 without a plan for the year."""
+    limits = Thresholds.from_settings()
+    yellow_share = elapsed_share - Decimal(limits.investment_yellow_points) / 100
+    red_share = elapsed_share - Decimal(limits.investment_red_points) / 100
+    money = models.DecimalField(max_digits=16, decimal_places=4)
+    return Case(
+        When(annual_plan__lte=0, then=Value(0)),
+        When(
+            completed_ytd__lt=F("annual_plan") * Value(red_share, output_field=money),
+            then=Value(2),
+        ),
+        When(
+            completed_ytd__lt=F("annual_plan") * Value(yellow_share, output_field=money),
+            then=Value(1),
+        ),
+        default=Value(0),
+        output_field=IntegerField(),
+    )
+
+
+def investment_percents(
+    completed_ytd: Decimal, annual_plan: Decimal, elapsed_share: Decimal
+) -> tuple[Decimal, Decimal]:
+    """(percent of the year's plan done, percent due by now), one decimal, for messages."""
+    done = percent(completed_ytd, annual_plan) or Decimal(0)
+    due = (elapsed_share * 100).quantize(Decimal("0.1"))
+    return done, due
+
+
+def blocked_rank() -> Case:
+    """2 for a suspended project (blocked), else 0."""
+    return Case(
+        When(status=Project.Status.SUSPENDED, then=Value(2)),
+        default=Value(0),
+        output_field=IntegerField(),
+    )
+
+
+def _latest(queryset: QuerySet, field: str) -> Subquery:
+    latest = (
+        queryset.filter(project=OuterRef("pk"))
+        .order_by()
+        .values("project")
+        .annotate(latest=Max(field))
+        .values("latest")
+    )
+    return Subquery(latest, output_field=models.DateTimeField())
+
+
+def annotate_last_update(queryset: QuerySet[Project]) -> QuerySet[Project]:
+    """Add `last_update_at`: the latest of the project's own edit, its latest progress
+    note and the latest change to its milestones or monthly investment (their history)."""
+    return queryset.annotate(
+        last_update_at=Greatest(
+            "updated_at",
+            # A NULL would make the whole Greatest NULL on SQLite.
+            Coalesce(_latest(ProgressNote.objects, "created_at"), "updated_at"),
+            Coalesce(_latest(Milestone.history.model.objects, "history_date"), "updated_at"),
+            Coalesce(
+                _latest(MonthlyInvestment.history.model.objects, "history_date"), "updated_at"
+            ),
+        )
+    )
+
+
+def stale_cutoff(as_of: date) -> datetime:
+    """An active project is stale when its last update is before this moment: the start of
+    the day ALERT_STALE_PROJECT_DAYS days before `as_of` (so that many whole days passed
+    with no update)."""
+    day = as_of - timedelta(days=Thresholds.from_settings().stale_project_days)
+    return timezone.make_aware(datetime.combine(day, time.min))
+
+
+def stale_condition(as_of: date) -> Q:
+    """For projects annotated by `annotate_last_update`."""
+    return Q(status__in=ACTIVE_STATUSES, last_update_at__lt=stale_cutoff(as_of))
+
+
+def projects_stale(as_of: date) -> QuerySet[Project]:
+    """Yellow: active projects nobody has updated for ALERT_STALE_PROJECT_DAYS days."""
+    return annotate_last_update(Project.objects.all()).filter(stale_condition(as_of))
+
+
+# ------------------------------------------------------------------ the light
+
+
 def _rank_to_light(rank_field: str) -> Case:
     return Case(
         When(**{rank_field: 2}, then=Value(Light.RED.value)),
@@ -93,58 +230,44 @@ def annotate_lights(
 ) -> QuerySet[Project]:
     """Add `light` (and the facts behind it) to projects already annotated with
     `annual_plan` and `completed_ytd` for the year of `as_of`."""
-    limits = Thresholds.from_settings()
-    open_milestones = Milestone.objects.filter(
-        project=OuterRef("pk"), actual_date__isnull=True
-    ).order_by("baseline_date", "sequence")
-    overdue = open_milestones.filter(baseline_date__lt=as_of)
-    forecast_late = open_milestones.filter(forecast_date__gt=F("baseline_date"))
-    very_late = open_milestones.filter(
-        forecast_date__gt=F("baseline_date") + timedelta(days=limits.schedule_red_days)
-    )
-    yellow_share = elapsed_share - Decimal(limits.investment_yellow_points) / 100
-    red_share = elapsed_share - Decimal(limits.investment_red_points) / 100
-    money = models.DecimalField(max_digits=16, decimal_places=4)
+    order = ("baseline_date", "sequence")
+    overdue = milestones_overdue(as_of).filter(project=OuterRef("pk")).order_by(*order)
+    forecast_late = milestones_forecast_late(as_of).filter(project=OuterRef("pk")).order_by(*order)
+    very_late = forecast_late.filter(late_rank=2)
     extra: dict[str, models.Expression] = {}
     for signal in SIGNALS:
         extra.update(signal.annotations(as_of))
-    return queryset.annotate(**extra).annotate(
-        overdue_milestone=Subquery(overdue.values("name")[:1]),
-        overdue_baseline=Subquery(overdue.values("baseline_date")[:1]),
-        late_forecast_milestone=Subquery(forecast_late.values("name")[:1]),
-        late_forecast_baseline=Subquery(forecast_late.values("baseline_date")[:1]),
-        late_forecast_date=Subquery(forecast_late.values("forecast_date")[:1]),
-        schedule_rank=Case(
-            When(Exists(overdue) | Exists(very_late), then=Value(2)),
-            When(Exists(forecast_late), then=Value(1)),
-            default=Value(0),
-            output_field=IntegerField(),
-        ),
-        investment_rank=Case(
-            When(annual_plan__lte=0, then=Value(0)),
-            When(
-                completed_ytd__lt=F("annual_plan") * Value(red_share, output_field=money),
-                then=Value(2),
+    return (
+        annotate_last_update(queryset)
+        .annotate(**extra)
+        .annotate(
+            overdue_milestone=Subquery(overdue.values("name")[:1]),
+            overdue_baseline=Subquery(overdue.values("baseline_date")[:1]),
+            late_forecast_milestone=Subquery(forecast_late.values("name")[:1]),
+            late_forecast_baseline=Subquery(forecast_late.values("baseline_date")[:1]),
+            late_forecast_date=Subquery(forecast_late.values("forecast_date")[:1]),
+            schedule_rank=Case(
+                When(Exists(overdue) | Exists(very_late), then=Value(2)),
+                When(Exists(forecast_late), then=Value(1)),
+                default=Value(0),
+                output_field=IntegerField(),
             ),
-            When(
-                completed_ytd__lt=F("annual_plan") * Value(yellow_share, output_field=money),
-                then=Value(1),
+            investment_rank=investment_rank(elapsed_share),
+            blocked_rank=blocked_rank(),
+            stale_rank=Case(
+                When(stale_condition(as_of), then=Value(1)),
+                default=Value(0),
+                output_field=IntegerField(),
             ),
-            default=Value(0),
-            output_field=IntegerField(),
-        ),
-        blocked_rank=Case(
-            When(status=Project.Status.SUSPENDED, then=Value(2)),
-            default=Value(0),
-            output_field=IntegerField(),
-        ),
-        light_rank=Greatest(
-            "schedule_rank",
-            "investment_rank",
-            "blocked_rank",
-            *(signal.rank_field for signal in SIGNALS),
-        ),
-        light=_rank_to_light("light_rank"),
+            light_rank=Greatest(
+                "schedule_rank",
+                "investment_rank",
+                "blocked_rank",
+                "stale_rank",
+                *(signal.rank_field for signal in SIGNALS),
+            ),
+            light=_rank_to_light("light_rank"),
+        )
     )
 
 
@@ -191,8 +314,7 @@ def light_reasons(project: Project, *, as_of: date, elapsed_share: Decimal) -> l
             )
         )
     if project.investment_rank:
-        done = percent(project.completed_ytd, project.annual_plan) or Decimal(0)
-        due = (elapsed_share * 100).quantize(Decimal("0.1"))
+        done, due = investment_percents(project.completed_ytd, project.annual_plan, elapsed_share)
         reasons.append(
             Reason(
                 Light.RED if project.investment_rank == 2 else Light.YELLOW,
@@ -200,6 +322,15 @@ def light_reasons(project: Project, *, as_of: date, elapsed_share: Decimal) -> l
                     "Investment is %(done)s%% of the year's plan against %(due)s%% due by now (序时进度)."
                 )
                 % {"done": done, "due": due},
+            )
+        )
+    if project.stale_rank:
+        last = timezone.localdate(project.last_update_at)
+        reasons.append(
+            Reason(
+                Light.YELLOW,
+                gettext("Not updated for %(days)d days: the last update was on %(date)s.")
+                % {"days": (as_of - last).days, "date": last.isoformat()},
             )
         )
     for signal in SIGNALS:

@@ -41,17 +41,25 @@ def _sum_subquery(queryset: QuerySet, field: str) -> Coalesce:
     )
 
 
-def project_list(*, user, as_of: date) -> QuerySet[Project]:
-    """Projects the user may see, with the plan for the year of `as_of` and the investment
-    completed in it so far, as `annual_plan` and `completed_ytd` (万元), and their
-    warning `light` (see projects.lights)."""
-    queryset = permissions.scope(user, Project.objects.all())
-    annotated = queryset.select_related("sector", "park", "responsible_person").annotate(
+def annotate_year_investment(queryset: QuerySet[Project], *, as_of: date) -> QuerySet[Project]:
+    """Add the plan for the year of `as_of` and the investment completed in it so far, as
+    `annual_plan` and `completed_ytd` (万元)."""
+    return queryset.annotate(
         annual_plan=_sum_subquery(AnnualPlan.objects.filter(year=as_of.year), "planned_investment"),
         completed_ytd=_sum_subquery(
             MonthlyInvestment.objects.filter(year=as_of.year, month__lte=as_of.month),
             "completed_amount",
         ),
+    )
+
+
+def project_list(*, user, as_of: date) -> QuerySet[Project]:
+    """Projects the user may see, with the plan for the year of `as_of` and the investment
+    completed in it so far, as `annual_plan` and `completed_ytd` (万元), and their
+    warning `light` (see projects.lights)."""
+    queryset = permissions.scope(user, Project.objects.all())
+    annotated = annotate_year_investment(
+        queryset.select_related("sector", "park", "responsible_person"), as_of=as_of
     )
     return lights.annotate_lights(annotated, as_of=as_of, elapsed_share=year_elapsed_share(as_of))
 

@@ -1,6 +1,8 @@
 """The dashboard's pictures, drawn by the shared SVG module, so the web page and the PDF
-briefings show the same charts from the same numbers."""
+briefings show the same charts from the same numbers. Each chart takes plain numbers
+(Decimal 万元, counts): the dashboard passes its live figures, a briefing its snapshot's."""
 
+from collections.abc import Sequence
 from decimal import Decimal
 
 from django.utils.translation import gettext as _
@@ -17,89 +19,110 @@ def _yi(amount_wan: Decimal) -> Decimal:
     return wan_to_yi(amount_wan).quantize(Decimal("0.1"))
 
 
+def plan_chart(
+    *, completed: Decimal, due: Decimal, plan: Decimal, due_label: str | None = None
+) -> charts.ProgressChart:
+    """Investment completed this year against the part of the plan due (序时进度) and the
+    plan. `due_label` replaces "due by now …" (a briefing says by when)."""
+    return charts.progress_chart(
+        title=_("Investment completed this year"),
+        description=_(
+            "Completed %(done)s against %(due)s due by now and a plan of %(plan)s (100M yuan)."
+        )
+        % {"done": format_yi(completed), "due": format_yi(due), "plan": format_yi(plan)},
+        value=_yi(completed),
+        value_label=_("completed %(amount)s") % {"amount": format_yi(completed)},
+        maximum=_yi(plan),
+        markers=[
+            charts.ReferenceLine(
+                due_label or _("due by now %(amount)s") % {"amount": format_yi(due)},
+                _yi(due),
+                charts.YELLOW,
+            ),
+            charts.ReferenceLine(
+                _("plan %(amount)s") % {"amount": format_yi(plan)}, _yi(plan), charts.INK
+            ),
+        ],
+    )
+
+
+def industrial_chart(
+    *, completed: Decimal, ensure: Decimal, strive: Decimal
+) -> charts.ProgressChart:
+    """Industrial investment against the lines to ensure (确保) and strive for (力争)."""
+    return charts.progress_chart(
+        title=_("Industrial investment"),
+        description=_(
+            "Industrial investment completed %(done)s against the lines to ensure %(ensure)s and strive for %(strive)s (100M yuan)."
+        )
+        % {
+            "done": format_yi(completed),
+            "ensure": format_yi(ensure),
+            "strive": format_yi(strive),
+        },
+        value=_yi(completed),
+        value_label=_("completed %(amount)s") % {"amount": format_yi(completed)},
+        maximum=_yi(strive),
+        markers=[
+            charts.ReferenceLine(
+                _("ensure %(amount)s") % {"amount": format_yi(ensure)}, _yi(ensure), charts.YELLOW
+            ),
+            charts.ReferenceLine(
+                _("strive %(amount)s") % {"amount": format_yi(strive)}, _yi(strive), charts.GREEN
+            ),
+        ],
+    )
+
+
+def lights_chart(lights: Sequence[tuple[str, str, int]]) -> charts.StackedBar:
+    """Projects by warning light, from (light, label, count), red first."""
+    return charts.stacked_bar(
+        title=_("Projects by warning light"),
+        description=", ".join(f"{label} {count}" for _value, label, count in lights),
+        segments=[
+            charts.Segment(str(label), count, LIGHT_COLOURS[Light(value)])
+            for value, label, count in lights
+        ],
+    )
+
+
+def parks_chart(rows: Sequence[tuple[str, Decimal, Decimal]]) -> charts.BarChart:
+    """Annual plan and completion by park, from (park, plan, completed) in 万元."""
+    return charts.bar_chart(
+        title=_("Plan and completion by park or carrier"),
+        description=_(
+            "Annual plan and investment completed so far, by park or carrier, in 100M yuan."
+        ),
+        categories=[label for label, _plan, _completed in rows],
+        series=[
+            charts.BarSeries(
+                _("Plan"), [_yi(plan) for _label, plan, _completed in rows], charts.NEUTRAL
+            ),
+            charts.BarSeries(
+                _("Completed"),
+                [_yi(completed) for _label, _plan, completed in rows],
+                charts.COMPLETED,
+            ),
+        ],
+        unit=_("100M yuan"),
+    )
+
+
 def dashboard_charts(dashboard: Dashboard) -> dict[str, object]:
     summary = dashboard.summary
     result: dict[str, object] = {
-        "plan": charts.progress_chart(
-            title=_("Investment completed this year"),
-            description=_(
-                "Completed %(done)s against %(due)s due by now and a plan of %(plan)s (100M yuan)."
-            )
-            % {
-                "done": format_yi(summary.completed_ytd),
-                "due": format_yi(summary.due_by_now),
-                "plan": format_yi(summary.annual_plan),
-            },
-            value=_yi(summary.completed_ytd),
-            value_label=_("completed %(amount)s") % {"amount": format_yi(summary.completed_ytd)},
-            maximum=_yi(summary.annual_plan),
-            markers=[
-                charts.ReferenceLine(
-                    _("due by now %(amount)s") % {"amount": format_yi(summary.due_by_now)},
-                    _yi(summary.due_by_now),
-                    charts.YELLOW,
-                ),
-                charts.ReferenceLine(
-                    _("plan %(amount)s") % {"amount": format_yi(summary.annual_plan)},
-                    _yi(summary.annual_plan),
-                    charts.INK,
-                ),
-            ],
+        "plan": plan_chart(
+            completed=summary.completed_ytd, due=summary.due_by_now, plan=summary.annual_plan
         ),
-        "lights": charts.stacked_bar(
-            title=_("Projects by warning light"),
-            description=", ".join(f"{label} {count}" for _value, label, count in dashboard.lights),
-            segments=[
-                charts.Segment(str(label), count, LIGHT_COLOURS[Light(value)])
-                for value, label, count in dashboard.lights
-            ],
-        ),
-        "parks": charts.bar_chart(
-            title=_("Plan and completion by park or carrier"),
-            description=_(
-                "Annual plan and investment completed so far, by park or carrier, in 100M yuan."
-            ),
-            categories=[row.label for row in dashboard.parks],
-            series=[
-                charts.BarSeries(
-                    _("Plan"), [_yi(row.annual_plan) for row in dashboard.parks], charts.NEUTRAL
-                ),
-                charts.BarSeries(
-                    _("Completed"),
-                    [_yi(row.completed_ytd) for row in dashboard.parks],
-                    charts.COMPLETED,
-                ),
-            ],
-            unit=_("100M yuan"),
+        "lights": lights_chart(dashboard.lights),
+        "parks": parks_chart(
+            [(row.label, row.annual_plan, row.completed_ytd) for row in dashboard.parks]
         ),
     }
     if summary.target:
-        target = summary.target
-        result["industrial"] = charts.progress_chart(
-            title=_("Industrial investment"),
-            description=_(
-                "Industrial investment completed %(done)s against the lines to ensure %(ensure)s and strive for %(strive)s (100M yuan)."
-            )
-            % {
-                "done": format_yi(summary.industrial_completed_ytd),
-                "ensure": format_yi(target.industrial_ensure),
-                "strive": format_yi(target.industrial_strive),
-            },
-            value=_yi(summary.industrial_completed_ytd),
-            value_label=_("completed %(amount)s")
-            % {"amount": format_yi(summary.industrial_completed_ytd)},
-            maximum=_yi(target.industrial_strive),
-            markers=[
-                charts.ReferenceLine(
-                    _("ensure %(amount)s") % {"amount": format_yi(target.industrial_ensure)},
-                    _yi(target.industrial_ensure),
-                    charts.YELLOW,
-                ),
-                charts.ReferenceLine(
-                    _("strive %(amount)s") % {"amount": format_yi(target.industrial_strive)},
-                    _yi(target.industrial_strive),
-                    charts.GREEN,
-                ),
-            ],
+        result["industrial"] = industrial_chart(
+            completed=summary.industrial_completed_ytd,
+            ensure=summary.target.industrial_ensure,
+            strive=summary.target.industrial_strive,
         )
     return result

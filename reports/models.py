@@ -28,6 +28,8 @@ class Alert(models.Model):
         YELLOW = "yellow", _("Yellow")
         RED = "red", _("Red")
 
+    project_path = "project"
+
     project = models.ForeignKey(
         Project, models.CASCADE, related_name="alerts", verbose_name=_("project")
     )

@@ -3,14 +3,18 @@
 from dataclasses import dataclass
 from datetime import date
 
-from django.db.models import Count, Q
+from django.db.models import Case, Count, Q, QuerySet, When
 from django.utils.translation import gettext_lazy as _
 
+from hitech_zone import permissions
+from hitech_zone.models import Heartbeat
 from inspections import selectors as inspection_selectors
 from inspections.models import Issue
 from projects import lights
 from projects import selectors as project_selectors
 from projects.models import Milestone, Project
+from reports.alerts import alert_message
+from reports.models import Alert, Briefing, BriefingSubscription, MilestoneProjection
 
 ATTENTION_LIMIT = 12
 LIST_LIMIT = 10
@@ -75,4 +79,73 @@ def dashboard(*, user, as_of: date) -> Dashboard:
         overdue_issue_count=issue_counts["overdue"],
         parks=project_selectors.breakdown(projects, by="park__name"),
         sectors=project_selectors.breakdown(projects, by="sector__name"),
+    )
+
+
+# ---------------------------------------------------------------- briefings and alerts
+
+
+def briefing_list(*, limit: int = 200) -> list[Briefing]:
+    return list(Briefing.objects.select_related("requested_by").defer("snapshot")[:limit])
+
+
+def briefing_versions(*, briefing: Briefing) -> list[Briefing]:
+    return list(
+        Briefing.objects.filter(kind=briefing.kind, period=briefing.period)
+        .defer("snapshot")
+        .order_by("-version")
+    )
+
+
+def subscribed_kinds(*, user) -> set[str]:
+    return set(BriefingSubscription.objects.filter(user=user).values_list("kind", flat=True))
+
+
+def alert_list_open(*, user, limit: int = 500) -> list[Alert]:
+    """Open alerts on the projects `user` may see: red first, then the oldest."""
+    alerts = (
+        _worst_first(permissions.scope(user, Alert.objects.filter(resolved_at__isnull=True)))
+        .select_related("project")
+        .prefetch_related("escalations")[:limit]
+    )
+    return _with_messages(alerts)
+
+
+def slip_detect_last_run() -> Heartbeat | None:
+    return Heartbeat.objects.filter(name="slip-detect").first()
+
+
+def milestone_projections_for_project(*, project_id: int) -> list[MilestoneProjection]:
+    """The project's milestone projections in milestone order, each with `days_vs_baseline`
+    (projected date minus baseline). One query."""
+    projections = list(
+        MilestoneProjection.objects.filter(milestone__project_id=project_id)
+        .select_related("milestone")
+        .order_by("milestone__sequence")
+    )
+    for projection in projections:
+        projection.days_vs_baseline = (
+            projection.projected_date - projection.milestone.baseline_date
+        ).days
+    return projections
+
+
+def _worst_first(alerts: QuerySet[Alert]) -> QuerySet[Alert]:
+    return alerts.order_by(
+        Case(When(severity=Alert.Severity.RED, then=0), default=1), "first_seen_at", "pk"
+    )
+
+
+def _with_messages(alerts) -> list[Alert]:
+    """Evaluate the alerts, each with its `message` in the active language."""
+    alerts = list(alerts)
+    for alert in alerts:
+        alert.message = alert_message(alert)
+    return alerts
+
+
+def alert_list_open_for_project(*, project_id: int) -> list[Alert]:
+    """The project's open alerts, red first then the oldest. One query."""
+    return _with_messages(
+        _worst_first(Alert.objects.filter(project_id=project_id, resolved_at__isnull=True))
     )

@@ -1,12 +1,21 @@
-from django.http import HttpRequest, HttpResponse
-from django.shortcuts import render
+from django.contrib import messages
+from django.core.exceptions import PermissionDenied
+from django.db import transaction
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
-from django.views.decorators.http import require_GET
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET, require_POST
+from django.views.decorators.vary import vary_on_headers
 
+from hitech_zone import permissions
+from hitech_zone.permissions import Action, Role
 from inspections import selectors as inspection_selectors
 from projects import pages
 from projects.lights import Thresholds
-from reports import charts, selectors
+from reports import briefings, charts, periods, selectors, services
+from reports.forms import BriefingRequestForm
+from reports.models import Briefing
 
 
 @require_GET
@@ -45,5 +54,208 @@ def project_page(request: HttpRequest, code: str) -> HttpResponse:
         issues=inspection_selectors.issue_list_for_project(
             user=request.user, project_id=project.pk
         ),
+        projections=selectors.milestone_projections_for_project(project_id=project.pk),
+        alerts=selectors.alert_list_open_for_project(project_id=project.pk),
     )
     return render(request, "reports/project_page.html", context)
+
+
+# ---------------------------------------------------------------- briefings
+
+
+def _require_reader(user) -> None:
+    # Briefings cover every project: only those who see every project read them.
+    if not permissions.sees_all_projects(user):
+        raise PermissionDenied(_("Briefings are for zone officials and leaders."))
+
+
+def _require_publisher(user) -> None:
+    _require_reader(user)
+    if not permissions.sees_all_projects(user, Action.EDIT):
+        raise PermissionDenied(_("Only zone officials generate briefings."))
+
+
+def _briefing_for(user, pk: int) -> Briefing:
+    _require_reader(user)
+    return get_object_or_404(Briefing.objects.select_related("requested_by"), pk=pk)
+
+
+def _list_context(request: HttpRequest, form: BriefingRequestForm | None = None) -> dict:
+    today = timezone.localdate()
+    if form is None:
+        last_week = periods.last_complete(periods.WEEKLY, today)
+        form = BriefingRequestForm(initial={"kind": periods.WEEKLY, "period": last_week.key})
+    return {
+        "briefings": selectors.briefing_list(),
+        "form": form,
+        "can_generate": permissions.sees_all_projects(request.user, Action.EDIT),
+        "subscribed": selectors.subscribed_kinds(user=request.user),
+        "kinds": Briefing.Kind.choices,
+        "latest_periods": {
+            kind: periods.last_complete(kind, today) for kind in (periods.WEEKLY, periods.MONTHLY)
+        },
+    }
+
+
+@require_GET
+@vary_on_headers("HX-Request")
+def briefing_list(request: HttpRequest) -> HttpResponse:
+    """Every briefing for download, the "generate now" form, and the reader's e-mail
+    subscriptions."""
+    _require_reader(request.user)
+    template = "reports/briefing_list.html"
+    if request.htmx and not request.htmx.boosted:
+        template += "#briefing-table"
+    return render(request, template, _list_context(request))
+
+
+@require_POST
+def briefing_generate(request: HttpRequest) -> HttpResponse:
+    """Queue a briefing for a period and follow its progress. Asking twice joins the job
+    already queued; asking for a published period issues its next version."""
+    _require_publisher(request.user)
+    form = BriefingRequestForm(request.POST)
+    if not form.is_valid():
+        template = "reports/briefing_list.html"
+        if request.htmx:
+            template += "#generate-form"
+        return render(request, template, _list_context(request, form), status=422)
+    requested = services.briefing_request(
+        kind=form.cleaned_data["kind"],
+        period=form.cleaned_data["period"],
+        trigger=Briefing.Trigger.MANUAL,
+        by=request.user,
+        reissue_reason=form.cleaned_data["reissue_reason"],
+    )
+    briefing = requested.briefing
+    if request.htmx:
+        return render(
+            request,
+            "reports/briefing_detail.html#briefing-status",
+            {"briefing": briefing, "joined": not requested.created},
+        )
+    if not requested.created:
+        messages.info(request, _("This briefing was already being prepared; here it is."))
+    return redirect("briefing_detail", pk=briefing.pk)
+
+
+@require_GET
+@vary_on_headers("HX-Request")
+def briefing_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    """One briefing: its progress while it renders (htmx polls the status partial), then
+    its download, hashes and, for a re-issue, what changed."""
+    briefing = _briefing_for(request.user, pk)
+    template = "reports/briefing_detail.html"
+    if request.htmx and not request.htmx.boosted:
+        template += "#briefing-status"
+    return render(
+        request,
+        template,
+        {"briefing": briefing, "versions": selectors.briefing_versions(briefing=briefing)},
+    )
+
+
+@require_GET
+def briefing_download(request: HttpRequest, pk: int) -> FileResponse:
+    briefing = _briefing_for(request.user, pk)
+    if briefing.status != Briefing.Status.PUBLISHED or not briefing.file:
+        raise Http404(_("This briefing has no PDF yet."))
+    response = FileResponse(
+        briefing.file.open("rb"),
+        as_attachment=True,
+        filename=f"{briefing.kind}-{briefing.period}-v{briefing.version}.pdf",
+        content_type="application/pdf",
+    )
+    response["X-Content-Type-Options"] = "nosniff"
+    return response
+
+
+@require_GET
+def briefing_preview(request: HttpRequest, pk: int) -> HttpResponse:
+    """A published briefing as a web page, from the figures it was rendered from."""
+    briefing = _briefing_for(request.user, pk)
+    if briefing.snapshot is None:
+        raise Http404(_("This briefing has no figures yet."))
+    html = briefings.html_render(
+        snapshot=briefing.snapshot,
+        generated_at=briefing.finished_at or briefing.as_of,
+        version=briefing.version,
+        changes=briefing.changes,
+        preview=True,
+    )
+    return HttpResponse(html)
+
+
+@require_GET
+def briefing_preview_live(request: HttpRequest, kind: str, period: str) -> HttpResponse:
+    """What a briefing of a period would say with the figures as they are now."""
+    _require_reader(request.user)
+    try:
+        parsed = periods.parse(kind, period)
+    except periods.PeriodError as error:
+        raise Http404(str(error)) from None
+    now = timezone.now()
+    snapshot = briefings.snapshot_build(kind=kind, period=parsed, as_of=now)
+    return HttpResponse(
+        briefings.html_render(
+            snapshot=snapshot, generated_at=now, version=0, changes=[], preview=True
+        )
+    )
+
+
+@require_POST
+def subscription_set(request: HttpRequest) -> HttpResponse:
+    _require_reader(request.user)
+    kind = request.POST.get("kind", "")
+    if kind not in Briefing.Kind.values:
+        return HttpResponse(_("Unknown briefing type."), status=422)
+    subscribed = services.subscription_set(
+        user=request.user, kind=kind, subscribed=request.POST.get("subscribed") == "1"
+    )
+    if request.htmx:
+        return render(
+            request,
+            "reports/briefing_list.html#subscriptions",
+            _list_context(request),
+        )
+    label = Briefing.Kind(kind).label
+    messages.success(
+        request,
+        (
+            _("You will receive the %(kind)s by e-mail.")
+            if subscribed
+            else _("You will no longer receive the %(kind)s by e-mail.")
+        )
+        % {"kind": label},
+    )
+    return redirect("briefing_list")
+
+
+# ---------------------------------------------------------------- alerts
+
+
+@require_GET
+def alert_list(request: HttpRequest) -> HttpResponse:
+    """Open alerts on the projects this user may see, worst first, with their escalation."""
+    return render(
+        request,
+        "reports/alert_list.html",
+        {
+            "alerts": selectors.alert_list_open(user=request.user),
+            "can_detect": permissions.has_role(request.user, Role.OFFICIAL, Role.ADMIN),
+            "last_run": selectors.slip_detect_last_run(),
+        },
+    )
+
+
+@require_POST
+def slip_detect_now(request: HttpRequest) -> HttpResponse:
+    """Run the nightly slip detection now, on a worker."""
+    permissions.require_role(request.user, Role.OFFICIAL, Role.ADMIN)
+    from reports.tasks import slip_detect_task
+
+    transaction.on_commit(lambda: slip_detect_task.delay())
+    messages.success(
+        request, _("Slip detection is running; the alerts will be up to date in a moment.")
+    )
+    return redirect("alert_list")

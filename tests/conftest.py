@@ -160,6 +160,8 @@ def celery_processes(transactional_db) -> Iterator[CeleryProcesses]:
         "DATABASE_URL": database_url_for_subprocess(),
         "CELERY_DEFAULT_QUEUE": queue,
         "DEBUG": "1",
+        # Beat in a test fires what the test asks for, not a catch-up of past briefings.
+        "BRIEFING_CATCH_UP_ON_START": "0",
     }
     processes = CeleryProcesses(queue, env)
     yield processes

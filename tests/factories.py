@@ -1,14 +1,18 @@
 """Factories for tests: one place, so a model change is mended once."""
 
+import hashlib
 from datetime import date
 from decimal import Decimal
 
 import factory
 from django.contrib.auth import get_user_model
+from django.core.files.base import ContentFile
 from django.utils import timezone
 
 from inspections.models import ISSUE_CATEGORIES, Department, Issue, IssueCategory, SiteVisit
 from projects.models import AnnualPlan, Milestone, MonthlyInvestment, Park, Project, Sector
+from reports import briefings, periods
+from reports.models import Briefing
 
 
 class UserFactory(factory.django.DjangoModelFactory):
@@ -117,3 +121,28 @@ class IssueFactory(factory.django.DjangoModelFactory):
     category = factory.LazyFunction(lambda: issue_category(Issue.Category.MATERIAL_SUPPLY))
     raised_by = factory.SubFactory(UserFactory)
     raised_at = factory.LazyFunction(timezone.now)
+
+
+def published_briefing(*, today: date, kind: str = "weekly") -> Briefing:
+    """A published briefing with real figures and a small stand-in PDF, for tests of the
+    pages around it (rendering a real PDF takes seconds)."""
+    period = periods.last_complete(kind, today)
+    now = timezone.now()
+    snapshot = briefings.snapshot_build(kind=kind, period=period, as_of=now)
+    pdf = b"%PDF-1.4\n% stand-in\n"
+    briefing = Briefing(
+        kind=kind,
+        period=period.key,
+        period_start=period.start,
+        period_end=period.end,
+        status=Briefing.Status.PUBLISHED,
+        trigger=Briefing.Trigger.SCHEDULE,
+        as_of=now,
+        finished_at=now,
+        snapshot=snapshot,
+        snapshot_sha256=briefings.snapshot_digest(snapshot),
+        pdf_sha256=hashlib.sha256(pdf).hexdigest(),
+    )
+    briefing.file.save("briefing.pdf", ContentFile(pdf), save=False)
+    briefing.save()
+    return briefing

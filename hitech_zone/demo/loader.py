@@ -376,4 +376,23 @@ def load_demo(*, today: date | None = None) -> dict[str, int]:
             {"user": ctx.users[username]},
             department=Department.objects.get(code=code),
         )
+    _detect_slips(ctx)
     return dict(ctx.created)
+
+
+def _detect_slips(ctx: _Context) -> None:
+    """Run the nightly slip detection as of the start of the demo's day, so a fresh demo
+    has its projections and alerts (the same moment each run: a second run changes
+    nothing)."""
+    from reports.detection import slip_detect
+
+    counts = slip_detect(now=timezone.make_aware(datetime.combine(ctx.today, time.min)))
+    for label, key in [
+        ("reports.MilestoneProjection", "projections_created"),
+        ("reports.Alert", "alerts_opened"),
+        ("inspections.Notification", "notifications"),
+    ]:
+        if counts[key]:
+            ctx.created[label] += counts[key]
+    if steps := sum(count for key, count in counts.items() if key.startswith("escalated_")):
+        ctx.created["reports.AlertEscalation"] += steps

@@ -17,6 +17,7 @@ from hitech_zone.permissions import Action, Role
 from inspections.models import DepartmentMember, Issue, SiteVisit, VisitPhoto
 from inspections.photos import attach_photos
 from projects.models import Milestone, Project
+from reports.models import Briefing
 from tests import factories
 
 pytestmark = pytest.mark.django_db
@@ -125,6 +126,9 @@ EVERYONE = {"official", "leader", "manager", "other_manager", "admin_user", "dep
 READERS = EVERYONE
 EDITORS = {"official", "manager", "other_manager", "admin_user"}
 ROLES = ["anonymous", *sorted(EVERYONE)]
+# Briefings cover every project: those who see every project read them; officials make them.
+BRIEFING_READERS = {"official", "leader", "admin_user"}
+PUBLISHERS = {"official", "admin_user"}
 # The walk's records belong to `manager`'s project; its issue is assigned to dept_user's
 # department. Other managers must not learn they exist (404).
 NOT_THEIRS = {"other_manager"}
@@ -210,6 +214,21 @@ ROUTES = {
         args=lambda w: [w.photo.pk, "thumb"],
         hidden=NOT_THEIRS | {"dept_user"},
     ),
+    "alert_list": Route("get", READERS),
+    "slip_detect_now": Route("post", PUBLISHERS),
+    "briefing_list": Route("get", BRIEFING_READERS),
+    "briefing_generate": Route(
+        "post", PUBLISHERS, data=lambda w: {"kind": "weekly", "period": w.briefing.period}
+    ),
+    "briefing_subscription": Route(
+        "post", BRIEFING_READERS, data=lambda w: {"kind": "weekly", "subscribed": "1"}
+    ),
+    "briefing_preview_live": Route(
+        "get", BRIEFING_READERS, args=lambda w: ["weekly", w.briefing.period]
+    ),
+    "briefing_detail": Route("get", BRIEFING_READERS, args=lambda w: [w.briefing.pk]),
+    "briefing_preview": Route("get", BRIEFING_READERS, args=lambda w: [w.briefing.pk]),
+    "briefing_download": Route("get", BRIEFING_READERS, args=lambda w: [w.briefing.pk]),
     "notifications": Route("get", READERS),
     "notifications_read": Route("post", READERS),
     "login": Route("get", "public"),
@@ -225,6 +244,7 @@ class World:
     issue: Issue
     visit: SiteVisit
     photo: VisitPhoto
+    briefing: Briefing
 
 
 @pytest.fixture
@@ -254,7 +274,14 @@ def world(own_project, other_project, dept_user, official, today, settings, tmp_
     Image.new("RGB", (40, 30), "#0b5cab").save(image, "JPEG")
     upload = SimpleUploadedFile("site.jpg", image.getvalue(), content_type="image/jpeg")
     saved, _rejected = attach_photos(visit, [upload], keep_location=False)
-    return World(project=own_project, milestone=milestone, issue=issue, visit=visit, photo=saved[0])
+    return World(
+        project=own_project,
+        milestone=milestone,
+        issue=issue,
+        visit=visit,
+        photo=saved[0],
+        briefing=factories.published_briefing(today=today),
+    )
 
 
 def named_urls(resolver=None, namespace: str = "") -> set[str]:

@@ -1,0 +1,137 @@
+"""Alerts: the nightly record of every signal (`reports.signals`) on every project.
+
+`alerts_refresh` compares the signals as of a moment with the open alerts: a signal with
+no open alert opens one, an open alert still signalled is seen again (its facts brought up
+to date), an open alert no longer signalled is resolved. The identity of an alert is
+(project, kind, subject, severity), so a signal that changes severity resolves the old
+alert and opens a new one, and the open alerts always give the project's light.
+
+Runs are serialised (a PostgreSQL advisory lock; on SQLite the IMMEDIATE transactions the
+settings ask for), so two runs at once cannot both open the same alert; the partial unique
+constraint on open alerts, with `bulk_create(ignore_conflicts=True)`, is the backstop.
+"""
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from django.db import connection, transaction
+from django.utils import timezone
+from django.utils.translation import gettext, ngettext
+
+from reports import signals
+from reports.models import Alert
+
+Kind = Alert.Kind
+
+# pg_advisory_xact_lock key of the slip-detection job ("SLIP").
+LOCK_KEY = 0x534C4950
+
+
+def lock_slip_detection() -> None:
+    """Within a transaction: wait until no other slip-detection run is writing. The lock is
+    held until the transaction ends (re-entrant within it). On SQLite the transaction
+    itself is the lock: the settings begin every transaction IMMEDIATE."""
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_advisory_xact_lock(%s)", [LOCK_KEY])
+
+
+@dataclass(frozen=True)
+class RefreshResult:
+    opened: int
+    resolved: int
+    kept: int
+
+
+def alerts_refresh(*, now: datetime) -> RefreshResult:
+    """Bring the alerts in line with the signals as of `now` (its date in Asia/Shanghai).
+    Running it again with the same `now` on the same data changes nothing. A fixed number
+    of queries (on SQLite, bulk writes split into batches of ~120 rows)."""
+    as_of = timezone.localdate(now)
+    with transaction.atomic():
+        lock_slip_detection()
+        open_alerts = list(Alert.objects.filter(resolved_at__isnull=True).order_by("pk"))
+        wanted = {finding.key: finding for finding in signals.findings(as_of)}
+        seen, resolved = [], []
+        kept = 0
+        for alert in open_alerts:
+            finding = wanted.pop(
+                (alert.project_id, alert.kind, alert.subject_key, alert.severity), None
+            )
+            if finding is None:
+                resolved.append(alert.pk)
+                continue
+            kept += 1
+            # The facts stay as first seen: a briefing re-rendered as of an earlier moment
+            # must read what was true then. Today's facts are on the project page.
+            if now > alert.last_seen_at:
+                alert.last_seen_at = now
+                seen.append(alert)
+        if resolved:
+            Alert.objects.filter(pk__in=resolved).update(resolved_at=now)
+        if seen:
+            Alert.objects.bulk_update(seen, ["last_seen_at"])
+        opened = [
+            Alert(
+                project_id=finding.project_id,
+                kind=finding.kind,
+                subject_key=finding.subject_key,
+                severity=finding.severity,
+                detail=finding.detail,
+                first_seen_at=now,
+                last_seen_at=now,
+            )
+            for finding in wanted.values()
+        ]
+        # ignore_conflicts: should another run have opened the same alert meanwhile, the
+        # partial unique constraint keeps one.
+        Alert.objects.bulk_create(opened, ignore_conflicts=True)
+    return RefreshResult(opened=len(opened), resolved=len(resolved), kept=kept)
+
+
+def alert_message(alert: Alert) -> str:
+    """What the alert says, in the active language, from the facts stored with it."""
+    detail = alert.detail or {}
+    try:
+        return _message(alert.kind, detail)
+    except (KeyError, TypeError, ValueError):
+        # Facts missing (a row from before a change of format): the kind still says it.
+        return str(alert.get_kind_display())
+
+
+def _message(kind: str, detail: dict) -> str:
+    if kind == Kind.MILESTONE_OVERDUE:
+        return gettext(
+            "Milestone “%(name)s” was due on %(baseline)s and is not reached (%(days)d days)."
+        ) % {"name": detail["milestone"], "baseline": detail["baseline"], "days": detail["days"]}
+    if kind == Kind.FORECAST_LATE:
+        return gettext(
+            "Milestone “%(name)s” is forecast for %(forecast)s, %(days)d days after its baseline."
+        ) % {"name": detail["milestone"], "forecast": detail["forecast"], "days": detail["days"]}
+    if kind == Kind.PROJECTION_LATE:
+        return gettext(
+            "Milestone “%(name)s” is projected for %(projected)s, %(days)d days after its "
+            "baseline, at the pace of the milestones reached so far."
+        ) % {
+            "name": detail["milestone"],
+            "projected": detail["projected"],
+            "days": detail["days"],
+        }
+    if kind == Kind.INVESTMENT_BEHIND:
+        return gettext(
+            "Investment is %(done)s%% of the year's plan against %(due)s%% due by now (序时进度)."
+        ) % {"done": detail["done_percent"], "due": detail["due_percent"]}
+    if kind == Kind.ISSUE_OVERDUE:
+        return ngettext(
+            "Issue “%(title)s” is %(days)d working day overdue (deadline %(deadline)s).",
+            "Issue “%(title)s” is %(days)d working days overdue (deadline %(deadline)s).",
+            detail["workdays"],
+        ) % {"title": detail["issue"], "days": detail["workdays"], "deadline": detail["deadline"]}
+    if kind == Kind.STALE:
+        return gettext("Not updated for %(days)d days: the last update was on %(date)s.") % {
+            "days": detail["days"],
+            "date": detail["last_update"],
+        }
+    if kind == Kind.SUSPENDED:
+        return gettext("Work is suspended.")
+    raise ValueError(kind)

@@ -1,0 +1,288 @@
+"""A briefing's snapshot rendered: an HTML page (a preview in the browser, or the source of
+the PDF) and an A4 PDF. The templates read only what is prepared here from the snapshot,
+never the database, so a briefing renders the same whenever it is rendered."""
+
+from dataclasses import dataclass
+from datetime import date, datetime
+from decimal import ROUND_HALF_UP, Decimal
+from typing import Any
+
+from django.template.loader import render_to_string
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from hitech_zone.money import format_wan, format_yi
+from hitech_zone.templatetags.money import yi
+from reports import charts
+from reports.briefings import wording
+from reports.pdf import html_to_pdf
+from reports.periods import MONTHLY, WEEKLY, Period
+
+TEMPLATES = {
+    WEEKLY: "reports/briefings/weekly.html",
+    MONTHLY: "reports/briefings/monthly.html",
+}
+
+# Keys whose values the snapshot stores as strings, turned back into what they are.
+MONEY_KEYS = frozenset(
+    {
+        "total_investment",
+        "annual_plan",
+        "completed_month",
+        "completed_ytd",
+        "due_by_period_end",
+        "industrial_ytd",
+        "planned_investment",
+        "industrial_ensure",
+        "industrial_strive",
+    }
+)
+PERCENT_KEYS = frozenset({"plan_percent", "elapsed_percent", "points_vs_pace", "closure_rate"})
+DATE_KEYS = frozenset(
+    {
+        "start",
+        "end",
+        "baseline",
+        "forecast",
+        "actual",
+        "first_seen",
+        "resolved",
+        "escalated",
+        "raised",
+        "closed",
+        "deadline",
+        "date",
+        "at",
+    }
+)
+
+
+@dataclass(frozen=True)
+class Money:
+    """An amount in 万元, printed as 亿元 in summaries and whole 万元 in tables."""
+
+    value: Decimal
+
+    @property
+    def yi(self) -> str:
+        """'152.5 亿元' (in English, 'CNY 15.25 billion')."""
+        return yi(self.value)
+
+    @property
+    def yi_number(self) -> str:
+        return format_yi(self.value)
+
+    @property
+    def wan(self) -> str:
+        return format_wan(self.value.quantize(Decimal(1), rounding=ROUND_HALF_UP))
+
+    def __str__(self) -> str:
+        return self.yi
+
+
+def _typed(value: Any, key: str = "") -> Any:
+    """A copy of the snapshot with money, percentages and dates as objects again."""
+    if isinstance(value, dict):
+        # An alert's detail goes to the alert texts as it was stored.
+        return {k: v if k == "detail" else _typed(v, k) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_typed(v) for v in value]
+    if value is None or not isinstance(value, str):
+        return value
+    if key in MONEY_KEYS:
+        return Money(Decimal(value))
+    if key in PERCENT_KEYS:
+        return Decimal(value)
+    if key in DATE_KEYS:
+        return date.fromisoformat(value)
+    return value
+
+
+def _alerts(entries: list[dict]) -> list[dict]:
+    return [
+        {
+            **entry,
+            "text": wording.alert_text(entry),
+            "severity_label": wording.light_label(entry["severity"]),
+        }
+        for entry in entries
+    ]
+
+
+def _issues(entries: list[dict]) -> list[dict]:
+    return [
+        {
+            **entry,
+            "status_label": wording.issue_status_label(entry["status"]),
+            "severity_label": wording.issue_severity_label(entry["severity"]),
+        }
+        for entry in entries
+    ]
+
+
+def _light_rows(counts: dict[str, int]) -> list[tuple[str, str, int]]:
+    return [
+        (light, wording.light_label(light), counts.get(light, 0))
+        for light in ("red", "yellow", "green")
+    ]
+
+
+def _weekly_context(raw: dict, data: dict) -> dict:
+    for entry in data["milestones_reached"]:
+        entry["days_early"] = max(-entry["days_late"], 0)
+    for key in ("alerts_new", "alerts_resolved"):
+        data[key] = _alerts(data[key])
+    for key in ("issues_raised", "issues_closed", "issues_overdue"):
+        data[key] = _issues(data[key])
+    data["status_changes"] = [
+        {
+            **change,
+            "from_label": wording.status_label(change["from"]),
+            "to_label": wording.status_label(change["to"]),
+        }
+        for change in data["status_changes"]
+    ]
+    return {}
+
+
+def _monthly_context(raw: dict, data: dict) -> dict:
+    summary = data["summary"]
+    for row in data["projects"]:
+        row["status_label"] = wording.status_label(row["status"])
+        row["light_label"] = wording.light_label(row["light"])
+    data["status_rows"] = [
+        (status, wording.status_label(status), count)
+        for status, count in data["status_counts"].items()
+    ]
+    period_end = date.fromisoformat(raw["period"]["end"])
+    due = summary["due_by_period_end"].value
+    built = {
+        "plan": charts.plan_chart(
+            completed=summary["completed_ytd"].value,
+            due=due,
+            plan=summary["annual_plan"].value,
+            due_label=_("due by %(day)s %(amount)s")
+            % {"day": f"{period_end.month}/{period_end.day}", "amount": format_yi(due)},
+        ),
+        "lights": charts.lights_chart(_light_rows(raw["light_counts"])),
+        "parks": charts.parks_chart(
+            [(p["name"], p["annual_plan"].value, p["completed_ytd"].value) for p in data["parks"]]
+        ),
+    }
+    target = summary["target"]
+    if target:
+        built["industrial"] = charts.industrial_chart(
+            completed=summary["industrial_ytd"].value,
+            ensure=target["industrial_ensure"].value,
+            strive=target["industrial_strive"].value,
+        )
+    points = summary["points_vs_pace"]
+    return {
+        "charts": built,
+        "points_abs": abs(points) if points is not None else None,
+        "ahead": points is not None and points >= 0,
+    }
+
+
+def _css_string(text: str) -> str:
+    """A CSS string literal, safe inside a <style> element."""
+    escaped = (
+        text.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\A ").replace("<", "\\3C ")
+    )
+    return f'"{escaped}"'
+
+
+def _page_counter() -> str:
+    """'Page 3 of 12' in the active language, as CSS content with page counters."""
+    text = _("Page %(page)s of %(pages)s") % {"page": "\0", "pages": "\1"}
+    parts: list[str] = []
+    piece = ""
+    for char in text:
+        if char in "\0\1":
+            if piece:
+                parts.append(_css_string(piece))
+            parts.append("counter(page)" if char == "\0" else "counter(pages)")
+            piece = ""
+        else:
+            piece += char
+    if piece:
+        parts.append(_css_string(piece))
+    return " ".join(parts)
+
+
+def _context(
+    *, snapshot: dict, generated_at: datetime, version: int, changes: list[str], preview: bool
+) -> dict:
+    kind = snapshot["kind"]
+    period = Period(
+        kind,
+        date.fromisoformat(snapshot["period"]["start"]),
+        date.fromisoformat(snapshot["period"]["end"]),
+    )
+    data = _typed(snapshot)
+    data["escalated"] = _alerts(data["escalated"])
+    data["light_rows"] = _light_rows(snapshot["light_counts"])
+    extra = (_weekly_context if kind == WEEKLY else _monthly_context)(snapshot, data)
+    title = (
+        _("Key project weekly briefing") if kind == WEEKLY else _("Key project monthly briefing")
+    )
+    as_of = datetime.fromisoformat(snapshot["as_of"])
+    period_label = period.label
+    return {
+        "s": data,
+        "kind": kind,
+        "zone": snapshot["zone"],
+        "title": title,
+        "period_label": period_label,
+        "as_of": as_of,
+        "generated_at": generated_at,
+        "version": version,
+        "changes": changes,
+        "preview": preview,
+        "running": {
+            "head_left": _css_string(f"{snapshot['zone']} · {title}"),
+            "head_right": _css_string(period_label),
+            "foot_left": _css_string(
+                _("Data as of %(as_of)s · generated %(generated)s")
+                % {
+                    "as_of": _local(as_of),
+                    "generated": _local(generated_at),
+                }
+            ),
+            "foot_right": _page_counter(),
+        },
+        **extra,
+    }
+
+
+def _local(moment: datetime) -> str:
+    return timezone.localtime(moment).strftime("%Y-%m-%d %H:%M")
+
+
+def html_render(
+    *, snapshot: dict, generated_at: datetime, version: int, changes: list[str], preview: bool
+) -> str:
+    """The briefing as an HTML document: with `preview`, a page for the browser; without,
+    the source of the PDF."""
+    context = _context(
+        snapshot=snapshot,
+        generated_at=generated_at,
+        version=version,
+        changes=changes,
+        preview=preview,
+    )
+    return render_to_string(TEMPLATES[snapshot["kind"]], context)
+
+
+def pdf_render(
+    *, snapshot: dict, generated_at: datetime, version: int, changes: list[str]
+) -> bytes:
+    """The briefing as an A4 PDF with the shipped Chinese font embedded."""
+    html = html_render(
+        snapshot=snapshot,
+        generated_at=generated_at,
+        version=version,
+        changes=changes,
+        preview=False,
+    )
+    return html_to_pdf(html)

@@ -1,0 +1,40 @@
+"""The nightly slip detection: projections, then alerts, then escalation, in one
+transaction that no other run interleaves with (`reports.alerts.lock_slip_detection`)."""
+
+from datetime import datetime
+
+from django.db import transaction
+from django.utils import timezone
+
+from reports.alerts import alerts_refresh, lock_slip_detection
+from reports.escalation import alerts_escalate
+from reports.forecasting import projections_refresh
+
+
+def slip_detect(*, now: datetime | None = None) -> dict[str, int]:
+    """Refresh the milestone projections, then the alerts (which read the projections),
+    then escalate red alerts, all as of `now` (default: this moment). Idempotent for a
+    given `now`; a fixed number of queries whatever the number of projects. Returns the
+    counts of each step, e.g. {"alerts_opened": 3, "escalated_leader": 1, ...}. Notices
+    are e-mailed once the transaction has committed."""
+    now = now or timezone.now()
+    with transaction.atomic():
+        lock_slip_detection()
+        projections = projections_refresh(now=now)
+        alerts = alerts_refresh(now=now)
+        escalations = alerts_escalate(now=now)
+    return {
+        "projections_created": projections.created,
+        "projections_updated": projections.updated,
+        "projections_deleted": projections.deleted,
+        "projections_unchanged": projections.unchanged,
+        "alerts_opened": alerts.opened,
+        "alerts_resolved": alerts.resolved,
+        "alerts_kept": alerts.kept,
+        **{
+            f"escalated_{step}": count
+            for step, count in escalations.items()
+            if step != "notifications"
+        },
+        "notifications": escalations["notifications"],
+    }

@@ -1,0 +1,323 @@
+"""Briefings: asked for, rendered once, published, frozen, delivered.
+
+A briefing row is the durable record of a job. It is created `queued` with the moment its
+figures are taken from (`as_of`), becomes `rendering` while a worker builds it, and
+`published` once its PDF is stored whole. Renders are idempotent: a job delivered twice (a
+worker killed mid-render, two beats by mistake, a double click) finds the row already
+published, or waits on its lock, and produces nothing twice.
+"""
+
+import hashlib
+import logging
+import time
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from django.conf import settings
+from django.contrib.auth import get_user_model
+from django.core.files.base import ContentFile
+from django.core.mail import EmailMessage
+from django.db import IntegrityError, transaction
+from django.db.models import Max
+from django.utils import timezone, translation
+from django.utils.translation import gettext as _
+
+from reports import briefings, periods
+from reports.models import Briefing, BriefingDelivery, BriefingSubscription
+
+logger = logging.getLogger(__name__)
+
+Trigger = Briefing.Trigger
+Status = Briefing.Status
+
+
+class BriefingError(Exception):
+    """A render that cannot succeed by trying again (as opposed to a transient fault)."""
+
+
+@dataclass(frozen=True)
+class Requested:
+    briefing: Briefing
+    # False when the request joined a job already queued or running, or found the
+    # period already published by the schedule.
+    created: bool
+
+
+def _enqueue(briefing_id: int) -> None:
+    from reports.tasks import briefing_generate_task
+
+    transaction.on_commit(lambda: briefing_generate_task.delay(briefing_id=briefing_id))
+
+
+def briefing_request(
+    *,
+    kind: str,
+    period: periods.Period,
+    trigger: str,
+    by=None,
+    reissue_reason: str = "",
+    now: datetime | None = None,
+    enqueue: bool = True,
+) -> Requested:
+    """Ask for a briefing of `period`, and enqueue its render after commit.
+
+    - A job for the period already queued or rendering is joined, not repeated.
+    - The schedule and the catch-up produce a period once: a published (or any
+      non-failed) briefing of the period ends the request.
+    - Asked for by a person when the period is published, it is a re-issue: the next
+      version, with figures as of now.
+    - A failed render is tried again in place.
+
+    `enqueue=False` leaves the render to the caller (the command renders in-process).
+    """
+    now = now or timezone.now()
+    for _attempt in range(3):
+        try:
+            with transaction.atomic():
+                return _request(kind, period, trigger, by, reissue_reason, now, enqueue)
+        except IntegrityError:
+            # Another request created the same version or in-flight job at the same
+            # moment (two beats, a double click): go round and join it.
+            continue
+    raise BriefingError(_("Could not queue the briefing; try again."))
+
+
+def _request(kind, period, trigger, by, reissue_reason, now, enqueue) -> Requested:
+    existing = Briefing.objects.select_for_update().filter(kind=kind, period=period.key)
+    in_flight = existing.filter(status__in=Briefing.IN_FLIGHT).first()
+    if in_flight:
+        return Requested(in_flight, created=False)
+    published = existing.filter(status=Status.PUBLISHED).order_by("-version").first()
+    automatic = trigger in (Trigger.SCHEDULE, Trigger.CATCH_UP)
+    if published and automatic:
+        return Requested(published, created=False)
+    failed = existing.filter(status=Status.FAILED).order_by("-version").first()
+    if failed and not published:
+        failed.status = Status.QUEUED
+        failed.error = ""
+        failed.save(update_fields=["status", "error"])
+        if enqueue:
+            _enqueue(failed.pk)
+        return Requested(failed, created=True)
+    version = (existing.aggregate(last=Max("version"))["last"] or 0) + 1
+    briefing = Briefing.objects.create(
+        kind=kind,
+        period=period.key,
+        period_start=period.start,
+        period_end=period.end,
+        version=version,
+        trigger=trigger,
+        as_of=now,
+        requested_by=by if getattr(by, "pk", None) else None,
+        reissue_reason=reissue_reason if published else "",
+    )
+    if enqueue:
+        _enqueue(briefing.pk)
+    return Requested(briefing, created=True)
+
+
+def _period_of(briefing: Briefing) -> periods.Period:
+    return periods.Period(briefing.kind, briefing.period_start, briefing.period_end)
+
+
+def _claim(briefing_id: int) -> Briefing | None:
+    """Mark the briefing as rendering; None when there is nothing left to do."""
+    with transaction.atomic():
+        briefing = Briefing.objects.select_for_update().get(pk=briefing_id)
+        if briefing.status not in Briefing.IN_FLIGHT:
+            return None
+        briefing.status = Status.RENDERING
+        briefing.started_at = timezone.now()
+        briefing.attempts += 1
+        briefing.save(update_fields=["status", "started_at", "attempts"])
+        return briefing
+
+
+def _previous_version(briefing: Briefing) -> Briefing | None:
+    return (
+        Briefing.objects.filter(
+            kind=briefing.kind,
+            period=briefing.period,
+            status=Status.PUBLISHED,
+            version__lt=briefing.version,
+        )
+        .order_by("-version")
+        .first()
+    )
+
+
+@dataclass(frozen=True)
+class Rendered:
+    snapshot: dict
+    snapshot_sha256: str
+    changes: list[str]
+    pdf: bytes
+
+
+def briefing_render(*, briefing: Briefing, generated_at: datetime) -> Rendered:
+    """Build the figures as of the briefing's moment and render its PDF, in the zone's
+    language (Chinese) whoever asked for it."""
+    with translation.override(settings.LANGUAGE_CODE):
+        snapshot = briefings.snapshot_build(
+            kind=briefing.kind, period=_period_of(briefing), as_of=briefing.as_of
+        )
+        previous = _previous_version(briefing)
+        changes = (
+            briefings.snapshot_changes(previous.snapshot, snapshot)
+            if previous and previous.snapshot
+            else []
+        )
+        if previous and briefing.reissue_reason:
+            changes = [_("Reason: %(reason)s") % {"reason": briefing.reissue_reason}, *changes]
+        pdf = briefings.pdf_render(
+            snapshot=snapshot,
+            generated_at=generated_at,
+            version=briefing.version,
+            changes=changes,
+        )
+    return Rendered(snapshot, briefings.snapshot_digest(snapshot), changes, pdf)
+
+
+def briefing_generate(*, briefing_id: int) -> Briefing:
+    """Render a queued briefing and publish it. Safe to run again: a published briefing is
+    left as it is, and a render interrupted half-way is started over."""
+    briefing = _claim(briefing_id)
+    if briefing is None:
+        return Briefing.objects.get(pk=briefing_id)
+    started = time.monotonic()
+    generated_at = timezone.now()
+    rendered = briefing_render(briefing=briefing, generated_at=generated_at)
+    with transaction.atomic():
+        briefing = Briefing.objects.select_for_update().get(pk=briefing_id)
+        if briefing.status == Status.PUBLISHED:
+            return briefing
+        name = Briefing.file.field.generate_filename(briefing, "briefing.pdf")
+        # A render killed half-way may have left a partial file under the same name:
+        # replace it. The row only says published once the whole file is stored.
+        storage = briefing.file.storage
+        if storage.exists(name):
+            storage.delete(name)
+        briefing.file.save(name, ContentFile(rendered.pdf), save=False)
+        briefing.pdf_sha256 = hashlib.sha256(rendered.pdf).hexdigest()
+        briefing.snapshot = rendered.snapshot
+        briefing.snapshot_sha256 = rendered.snapshot_sha256
+        briefing.changes = rendered.changes
+        briefing.status = Status.PUBLISHED
+        briefing.finished_at = timezone.now()
+        briefing.render_seconds = round(time.monotonic() - started, 3)
+        briefing.error = ""
+        briefing.save()
+        transaction.on_commit(lambda: _enqueue_delivery(briefing_id))
+    logger.info(
+        "briefing published",
+        extra={"briefing": str(briefing), "seconds": float(briefing.render_seconds)},
+    )
+    return briefing
+
+
+def _enqueue_delivery(briefing_id: int) -> None:
+    from reports.tasks import briefing_deliver_task
+
+    briefing_deliver_task.delay(briefing_id=briefing_id)
+
+
+def briefing_fail(*, briefing_id: int, error: str) -> None:
+    Briefing.objects.filter(pk=briefing_id, status__in=Briefing.IN_FLIGHT).update(
+        status=Status.FAILED, error=error[:2000], finished_at=timezone.now()
+    )
+
+
+def briefing_deliver(*, briefing_id: int) -> int:
+    """E-mail a published briefing, PDF attached, to each subscriber of its type who has
+    an address and has not had it yet. The delivery row and the send share a
+    transaction, so a failed send is tried again and a sent one is not repeated."""
+    briefing = Briefing.objects.get(pk=briefing_id, status=Status.PUBLISHED)
+    readers = (
+        get_user_model()
+        .objects.filter(briefing_subscriptions__kind=briefing.kind, is_active=True, email__gt="")
+        .exclude(pk__in=briefing.deliveries.values("user_id"))
+        .order_by("pk")
+    )
+    pdf = briefing.file.read()
+    briefing.file.close()
+    sent = 0
+    with translation.override(settings.LANGUAGE_CODE):
+        title = _("%(kind)s %(period)s") % {
+            "kind": briefing.get_kind_display(),
+            "period": _period_of(briefing).label,
+        }
+        for reader in readers:
+            with transaction.atomic():
+                _delivery, created = BriefingDelivery.objects.get_or_create(
+                    briefing=briefing, user=reader, defaults={"sent_at": timezone.now()}
+                )
+                if not created:
+                    continue
+                message = EmailMessage(
+                    subject=title,
+                    body=_("Dear %(name)s,\n\nThe %(title)s (version %(version)d) is attached.\n")
+                    % {
+                        "name": reader.full_name or reader.username,
+                        "title": title,
+                        "version": briefing.version,
+                    },
+                    to=[reader.email],
+                )
+                message.attach(f"{briefing.kind}-{briefing.period}.pdf", pdf, "application/pdf")
+                message.send()
+                sent += 1
+    return sent
+
+
+def subscription_set(*, user, kind: str, subscribed: bool) -> bool:
+    if subscribed:
+        BriefingSubscription.objects.get_or_create(user=user, kind=kind)
+    else:
+        BriefingSubscription.objects.filter(user=user, kind=kind).delete()
+    return subscribed
+
+
+def briefings_catch_up(*, now: datetime | None = None) -> list[int]:
+    """Queue every recent period that was due and has no briefing (beat or the workers
+    were down when it fell due), and queue again jobs that are stuck: still queued or
+    rendering long after they should have finished (their message was lost with a
+    broker that keeps none, or their worker died). Returns the briefings queued."""
+    now = now or timezone.now()
+    today = timezone.localdate(now)
+    queued: list[int] = []
+    windows = {
+        periods.WEEKLY: settings.BRIEFING_CATCH_UP_WEEKS,
+        periods.MONTHLY: settings.BRIEFING_CATCH_UP_MONTHS,
+    }
+    for kind, count in windows.items():
+        if count <= 0:
+            continue
+        wanted = periods.recent_complete(kind, today, count)
+        present = set(
+            Briefing.objects.filter(kind=kind, period__in=[p.key for p in wanted])
+            .exclude(status=Status.FAILED)
+            .values_list("period", flat=True)
+        )
+        for period in wanted:
+            if period.key not in present:
+                requested = briefing_request(
+                    kind=kind, period=period, trigger=Trigger.CATCH_UP, now=now
+                )
+                if requested.created:
+                    queued.append(requested.briefing.pk)
+    lease = timedelta(seconds=settings.BRIEFING_RENDER_LEASE_SECONDS)
+    stuck = Briefing.objects.filter(
+        status=Status.QUEUED, queued_at__lt=now - lease
+    ) | Briefing.objects.filter(status=Status.RENDERING, started_at__lt=now - lease)
+    for briefing_id in stuck.values_list("pk", flat=True):
+        with transaction.atomic():
+            _enqueue(briefing_id)
+        queued.append(briefing_id)
+    return queued
+
+
+def briefing_scheduled(*, kind: str, now: datetime | None = None) -> Requested:
+    """Beat's weekly (Monday) and monthly (the 1st) run: the period that just ended."""
+    now = now or timezone.now()
+    period = periods.last_complete(kind, timezone.localdate(now))
+    return briefing_request(kind=kind, period=period, trigger=Trigger.SCHEDULE, now=now)

@@ -1,0 +1,19 @@
+from django.urls import path
+
+from reports import views
+
+urlpatterns = [
+    path("briefings/", views.briefing_list, name="briefing_list"),
+    path("briefings/generate/", views.briefing_generate, name="briefing_generate"),
+    path("briefings/subscriptions/", views.subscription_set, name="briefing_subscription"),
+    path(
+        "briefings/preview/<str:kind>/<str:period>/",
+        views.briefing_preview_live,
+        name="briefing_preview_live",
+    ),
+    path("briefings/<int:pk>/", views.briefing_detail, name="briefing_detail"),
+    path("briefings/<int:pk>/preview/", views.briefing_preview, name="briefing_preview"),
+    path("briefings/<int:pk>/pdf/", views.briefing_download, name="briefing_download"),
+    path("alerts/", views.alert_list, name="alert_list"),
+    path("alerts/detect/", views.slip_detect_now, name="slip_detect_now"),
+]

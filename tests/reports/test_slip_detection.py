@@ -1,0 +1,135 @@
+"""The nightly entry point: projections, then alerts, then escalation; idempotent; a fixed
+number of queries whatever the number of projects."""
+
+from datetime import date, timedelta
+from decimal import Decimal
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+
+from inspections.models import Issue, Notification
+from projects.models import Project
+from reports.detection import slip_detect
+from reports.models import Alert, AlertEscalation, MilestoneProjection
+from tests import factories
+from tests.reports.slip_helpers import at, open_alerts
+
+pytestmark = pytest.mark.django_db
+
+AS_OF = date(2026, 7, 15)
+
+
+def populate(count: int, *, start: int = 0) -> None:
+    """`count` projects of six kinds: on plan, projected late, overdue, suspended, behind
+    on investment, with an overdue issue."""
+    person = factories.UserFactory(username="zeren")
+    leader = factories.UserFactory(username="lingdao")
+    department = factories.DepartmentFactory(code="d-hr")
+    for index in range(start, start + count):
+        project = factories.ProjectFactory(
+            code=f"S-{index:04d}",
+            planned_start=date(2026, 3, 1),
+            responsible_person=person,
+            leader_in_charge=leader,
+            status=Project.Status.SUSPENDED if index % 6 == 3 else Project.Status.CONSTRUCTION,
+        )
+        factories.AnnualPlanFactory(project=project, year=2026, planned_investment=Decimal("10000"))
+        factories.MonthlyInvestmentFactory(
+            project=project,
+            year=2026,
+            month=5,
+            completed_amount=Decimal("1000" if index % 6 == 4 else "6000"),
+        )
+        factories.MilestoneFactory(
+            project=project,
+            sequence=1,
+            baseline_date=date(2026, 4, 1),
+            actual_date=date(2026, 4, 11 if index % 6 == 1 else 1),
+        )
+        factories.MilestoneFactory(
+            project=project,
+            sequence=2,
+            baseline_date=date(2026, 7, 10) if index % 6 == 2 else date(2026, 9, 1),
+        )
+        if index % 6 == 5:
+            factories.IssueFactory(
+                project=project,
+                status=Issue.Status.ASSIGNED,
+                department=department,
+                deadline=date(2026, 7, 1),
+            )
+
+
+def every_row() -> dict[str, list]:
+    return {
+        model.__name__: list(model.objects.order_by("pk").values_list())
+        for model in (Alert, AlertEscalation, MilestoneProjection, Notification)
+    }
+
+
+def test_runs_projections_before_alerts_so_a_projected_slip_is_seen_the_same_night():
+    populate(6)
+
+    counts = slip_detect(now=at(AS_OF))
+
+    assert counts["projections_created"] == 6  # the open milestone of each project
+    kinds = {kind for kind, _subject, _severity in open_alerts()}
+    assert kinds == {
+        Alert.Kind.PROJECTION_LATE,
+        Alert.Kind.MILESTONE_OVERDUE,
+        Alert.Kind.SUSPENDED,
+        Alert.Kind.INVESTMENT_BEHIND,
+        Alert.Kind.ISSUE_OVERDUE,
+    }
+    assert counts["alerts_opened"] == 5
+    # Red: overdue, suspended, investment far behind, issue ten working days overdue.
+    assert counts["escalated_responsible"] == 4
+    assert counts["notifications"] == 4
+
+
+def test_a_second_run_at_the_same_moment_changes_nothing():
+    populate(6)
+    slip_detect(now=at(AS_OF))
+    before = every_row()
+
+    counts = slip_detect(now=at(AS_OF))
+
+    assert every_row() == before
+    assert counts["alerts_opened"] == counts["alerts_resolved"] == 0
+    assert counts["projections_created"] == counts["projections_updated"] == 0
+    assert counts["notifications"] == 0
+
+
+def test_defaults_to_now():
+    populate(6)
+
+    counts = slip_detect()
+
+    assert counts["alerts_opened"] >= 1
+    assert Alert.objects.filter(first_seen_at__date__gte=AS_OF).exists()
+
+
+def run_queries(day: date) -> int:
+    with CaptureQueriesContext(connection) as captured:
+        slip_detect(now=at(day))
+    return len(captured)
+
+
+def test_a_fixed_number_of_queries_at_12_and_60_projects():
+    """A first night (everything new) and a next night (facts brought up to date), at
+    each size. (On SQLite, bulk writes split past ~100 rows; these sizes stay within.)"""
+
+    def two_nights() -> tuple[int, int]:
+        for model in (AlertEscalation, Alert, MilestoneProjection, Notification):
+            model.objects.all().delete()
+        return run_queries(AS_OF), run_queries(AS_OF + timedelta(days=1))
+
+    populate(12)
+    at_12 = two_nights()
+    populate(48, start=12)
+    at_60 = two_nights()
+
+    assert Alert.objects.filter(resolved_at__isnull=True).count() == 50
+    assert at_12 == at_60, (at_12, at_60)
+    assert max(at_12) <= 40
