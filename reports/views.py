@@ -1,3 +1,4 @@
+from django.conf import settings
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
 from django.db import transaction
@@ -37,7 +38,14 @@ def dashboard(request: HttpRequest) -> HttpResponse:
 @require_GET
 def lights_explained(request: HttpRequest) -> HttpResponse:
     """How a project's light is set, with the thresholds in force."""
-    return render(request, "reports/lights.html", {"thresholds": Thresholds.from_settings()})
+    return render(
+        request,
+        "reports/lights.html",
+        {
+            "thresholds": Thresholds.from_settings(),
+            "projection_tolerance_days": settings.ALERT_PROJECTION_TOLERANCE_DAYS,
+        },
+    )
 
 
 @require_GET

@@ -40,7 +40,8 @@ class Window:
 
     `start`/`end` bound the period (local midnight of its first day, and of the day after
     its last); `cut` is the earlier of `end` and `as_of`: what happened in the period is
-    what happened in [start, cut], and lights and escalations are those open at `cut`."""
+    what happened in [start, cut]. Lights and escalations are those open at `as_of`: the
+    briefing reports the projects as they stand when it is made."""
 
     period: Period
     as_of: datetime
@@ -136,7 +137,7 @@ def read(window: Window, kind: str) -> Reads:
     ).values("escalated_at")[:1]
     alerts = [
         AlertRow(**row)
-        for row in Alert.objects.filter(first_seen_at__lte=window.cut)
+        for row in Alert.objects.filter(first_seen_at__lte=window.as_of)
         .filter(Q(resolved_at__isnull=True) | Q(resolved_at__gte=window.start))
         .annotate(escalated_at=Subquery(escalated_at))
         .values(

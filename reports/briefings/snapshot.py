@@ -37,7 +37,7 @@ def snapshot_build(*, kind: str, period: Period, as_of: datetime) -> dict:
         raise PeriodError(f"A {kind} briefing needs a {kind} period, not {period.kind}.")
     window = window_for(period, as_of)
     reads = read(window, kind)
-    lights = lights_at(reads, window.cut)
+    lights = lights_at(reads, as_of)
     snapshot = {
         "schema": SCHEMA,
         "kind": kind,
@@ -48,9 +48,9 @@ def snapshot_build(*, kind: str, period: Period, as_of: datetime) -> dict:
             "end": period.end.isoformat(),
         },
         "as_of": iso_moment(as_of),
-        "lights_at": iso_moment(window.cut),
+        "lights_at": iso_moment(as_of),
         "light_counts": light_counts(lights),
-        "escalated": escalated(reads, window.cut),
+        "escalated": escalated(reads, as_of),
         "visits": visits(reads),
     }
     if kind == WEEKLY:
