@@ -245,3 +245,57 @@ def test_the_command_renders_with_the_same_code_and_stores_it(project, tmp_path,
 def test_the_command_refuses_a_malformed_period(project):
     with pytest.raises(CommandError, match="2026-W44"):
         call_command("briefing", "weekly", "2026-44")
+
+
+def test_a_transient_fault_is_retried_and_the_briefing_still_comes_out(
+    project, today, monkeypatch
+):
+    from django.db import OperationalError
+
+    from reports.tasks import briefing_generate_task
+
+    real_render = services.briefing_render
+    faults = iter([OperationalError("the database restarted")])
+
+    def render_after_a_fault(**kwargs):
+        fault = next(faults, None)
+        if fault:
+            raise fault
+        return real_render(**kwargs)
+
+    monkeypatch.setattr(services, "briefing_render", render_after_a_fault)
+    pk = services.briefing_request(
+        kind="weekly", period=last_week(today), trigger=Trigger.SCHEDULE, enqueue=False
+    ).briefing.pk
+
+    # Run in this process; the retry it schedules runs here too.
+    briefing_generate_task.apply(kwargs={"briefing_id": pk})
+
+    briefing = Briefing.objects.get(pk=pk)
+    assert briefing.status == Status.PUBLISHED
+    assert briefing.attempts == 2
+
+
+def test_a_fault_retrying_cannot_mend_marks_the_briefing_failed(project, today, monkeypatch):
+    from reports.tasks import briefing_generate_task
+
+    def broken_template(**kwargs):
+        raise ValueError("a template error")
+
+    monkeypatch.setattr(services, "briefing_render", broken_template)
+    pk = services.briefing_request(
+        kind="weekly", period=last_week(today), trigger=Trigger.SCHEDULE, enqueue=False
+    ).briefing.pk
+
+    result = briefing_generate_task.apply(kwargs={"briefing_id": pk})
+
+    assert result.failed()
+    briefing = Briefing.objects.get(pk=pk)
+    assert briefing.status == Status.FAILED
+    assert "a template error" in briefing.error
+    # Asked for again, the failed period is tried again in place.
+    again = services.briefing_request(
+        kind="weekly", period=last_week(today), trigger=Trigger.CATCH_UP, enqueue=False
+    )
+    assert again.created and again.briefing.pk == pk
+    assert again.briefing.status == Status.QUEUED
