@@ -247,9 +247,7 @@ def test_the_command_refuses_a_malformed_period(project):
         call_command("briefing", "weekly", "2026-44")
 
 
-def test_a_transient_fault_is_retried_and_the_briefing_still_comes_out(
-    project, today, monkeypatch
-):
+def test_a_transient_fault_is_retried_and_the_briefing_still_comes_out(project, today, monkeypatch):
     from django.db import OperationalError
 
     from reports.tasks import briefing_generate_task
