@@ -1,8 +1,12 @@
-from django.contrib import admin
+from django.contrib import admin, messages
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
+from django.template.response import TemplateResponse
+from django.utils.cache import add_never_cache_headers
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext
 
-from hitech_zone.models import Heartbeat, User
+from hitech_zone import services
+from hitech_zone.models import ApiToken, Heartbeat, User
 
 admin.site.site_header = _("Hi-tech Zone Key Project Dispatch · Administration")
 admin.site.site_title = _("Hi-tech Zone administration")
@@ -23,3 +27,62 @@ class UserAdmin(BaseUserAdmin):
 class HeartbeatAdmin(admin.ModelAdmin):
     list_display = ("name", "last_seen", "count")
     readonly_fields = ("name", "last_seen", "count")
+
+
+@admin.register(ApiToken)
+class ApiTokenAdmin(admin.ModelAdmin):
+    """Tokens for the JSON API. Adding one shows its key once; the stored hash cannot give
+    it back. A token is revoked (with the action), never edited into another key."""
+
+    list_display = ("name", "user", "key_prefix", "created_at", "last_used_at", "revoked_at")
+    list_filter = ("revoked_at",)
+    search_fields = ("name", "key_prefix", "user__username", "user__full_name")
+    list_select_related = ("user",)
+    autocomplete_fields = ("user",)
+    readonly_fields = ("key_prefix", "created_at", "last_used_at", "revoked_at")
+    actions = ["revoke"]
+
+    def get_fields(self, request, obj=None):
+        if obj is None:
+            return ("user", "name")
+        return ("user", "name", *self.readonly_fields)
+
+    def get_readonly_fields(self, request, obj=None):
+        if obj is None:
+            return ()
+        return ("user", *self.readonly_fields)
+
+    def save_model(self, request, obj, form, change) -> None:
+        if change:
+            super().save_model(request, obj, form, change)
+        else:
+            obj._issued_key = services.api_token_issue(token=obj)
+
+    def response_add(self, request, obj, post_url_continue=None):
+        """Show the new key, this once, instead of redirecting with a message (which
+        would keep it in the session or a cookie)."""
+        response = TemplateResponse(
+            request,
+            "admin/hitech_zone/apitoken/key_issued.html",
+            {
+                **self.admin_site.each_context(request),
+                "opts": self.opts,
+                "token": obj,
+                "key": obj._issued_key,
+                "title": _("API token created"),
+            },
+        )
+        add_never_cache_headers(response)
+        return response
+
+    @admin.action(description=_("Revoke the selected tokens"))
+    def revoke(self, request, queryset) -> None:
+        tokens = list(queryset.filter(revoked_at__isnull=True))
+        for token in tokens:
+            services.api_token_revoke(token=token)
+        self.message_user(
+            request,
+            ngettext("%(count)d token revoked.", "%(count)d tokens revoked.", len(tokens))
+            % {"count": len(tokens)},
+            messages.SUCCESS,
+        )

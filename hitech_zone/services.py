@@ -1,8 +1,20 @@
+import secrets
+from datetime import timedelta
+
 from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
 
-from hitech_zone.models import Heartbeat
+from hitech_zone.models import ApiToken, Heartbeat, User
+
+# Every API key starts with this, so a leaked key is recognisable (e.g. by secret scanners).
+API_KEY_PREFIX = "hz_"
+# Characters of the key shown to tell tokens apart: the prefix and 7 random ones.
+API_KEY_SHOWN = 10
+# The longest key worth hashing; anything longer is not one of ours.
+API_KEY_MAX_LENGTH = 100
+# last_used_at is written at most this often per token, not on every request.
+API_TOKEN_USE_RESOLUTION = timedelta(minutes=1)
 
 
 @transaction.atomic
@@ -12,3 +24,49 @@ def heartbeat_record(*, name: str) -> Heartbeat:
     if not updated:
         Heartbeat.objects.create(name=name, last_seen=now, count=1)
     return Heartbeat.objects.get(name=name)
+
+
+def api_token_issue(*, token: ApiToken) -> str:
+    """Give an unsaved token a new key and save it. Returns the key, which is not stored
+    and cannot be shown again."""
+    key = API_KEY_PREFIX + secrets.token_urlsafe(32)
+    token.key_prefix = key[:API_KEY_SHOWN]
+    token.key_hash = ApiToken.hash_key(key)
+    token.full_clean()
+    token.save()
+    return key
+
+
+@transaction.atomic
+def api_token_create(*, user: User, name: str) -> tuple[ApiToken, str]:
+    """A new API token for `user`, and its key (shown once)."""
+    token = ApiToken(user=user, name=name)
+    return token, api_token_issue(token=token)
+
+
+@transaction.atomic
+def api_token_revoke(*, token: ApiToken) -> ApiToken:
+    """Revoke the token for good; revoking twice keeps the first time."""
+    if token.revoked_at is None:
+        token.revoked_at = timezone.now()
+        token.save(update_fields=["revoked_at"])
+    return token
+
+
+def api_token_authenticate(*, key: str) -> User | None:
+    """The active user whose unrevoked token has this key, else None. Records when the
+    token was last used (at most once a minute, so reading the API is not a write per
+    request)."""
+    if not key or len(key) > API_KEY_MAX_LENGTH:
+        return None
+    token = (
+        ApiToken.objects.select_related("user")
+        .filter(key_hash=ApiToken.hash_key(key), revoked_at__isnull=True)
+        .first()
+    )
+    if token is None or not token.user.is_active:
+        return None
+    now = timezone.now()
+    if token.last_used_at is None or now - token.last_used_at >= API_TOKEN_USE_RESOLUTION:
+        ApiToken.objects.filter(pk=token.pk).update(last_used_at=now)
+    return token.user

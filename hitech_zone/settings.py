@@ -47,6 +47,9 @@ INSTALLED_APPS = [
     "django_htmx",
     "template_partials",
     "simple_history",
+    # django-ninja, for the JSON API (hitech_zone/api.py); listed so the docs page serves
+    # its Swagger UI files from here, not from a CDN.
+    "ninja",
     "hitech_zone",
     "projects",
     "inspections",
@@ -264,6 +267,14 @@ BRIEFING_CATCH_UP_MONTHS = int(os.environ.get("BRIEFING_CATCH_UP_MONTHS", "2"))
 BRIEFING_RENDER_LEASE_SECONDS = int(os.environ.get("BRIEFING_RENDER_LEASE_SECONDS", "900"))
 # Beat runs the catch-up when it starts (off in tests that start beat for other reasons).
 BRIEFING_CATCH_UP_ON_START = env_bool("BRIEFING_CATCH_UP_ON_START", True)
+# ---------------------------------------------------------------- spreadsheet import
+# An uploaded workbook is refused above this size, above this size once its zip members
+# are expanded (a zip bomb), or with more filled rows than this.
+IMPORT_MAX_BYTES = int(os.environ.get("IMPORT_MAX_BYTES", str(5 * 1024 * 1024)))
+IMPORT_MAX_UNCOMPRESSED_BYTES = int(
+    os.environ.get("IMPORT_MAX_UNCOMPRESSED_BYTES", str(50 * 1024 * 1024))
+)
+IMPORT_MAX_ROWS = int(os.environ.get("IMPORT_MAX_ROWS", "5000"))
 # Reject request bodies far larger than a visit can legitimately be.
 DATA_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024

@@ -4,18 +4,28 @@ from django.contrib.auth.decorators import login_not_required
 from django.urls import include, path
 from django.views.i18n import set_language
 
+from hitech_zone import api
+from hitech_zone import views as account_views
 from reports import views as report_views
 
 urlpatterns = [
     path("", report_views.dashboard, name="dashboard"),
     path("lights/", report_views.lights_explained, name="lights"),
-    path("projects/<str:code>/", report_views.project_page, name="project_detail"),
+    # The register's own paths first: "projects/import/" is the import page, not a project.
     path("projects/", include("projects.urls")),
+    path("projects/<str:code>/", report_views.project_page, name="project_detail"),
     path("", include("reports.urls")),
     path("", include("inspections.urls")),
     path("accounts/login/", auth_views.LoginView.as_view(), name="login"),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
     # The language can be switched on the login page too.
     path("i18n/setlang/", login_not_required(set_language), name="set_language"),
+    path("account/tokens/", account_views.api_token_list, name="api_token_list"),
+    path("account/tokens/new/", account_views.api_token_create, name="api_token_create"),
+    path(
+        "account/tokens/<int:pk>/revoke/", account_views.api_token_revoke, name="api_token_revoke"
+    ),
+    # The JSON API for the city's platform: token auth, never the sign-in redirect.
+    path("api/v1/", api.urls()),
     path("admin/", admin.site.urls),
 ]

@@ -4,7 +4,8 @@ from inspections import views
 
 urlpatterns = [
     path("issues/", views.issue_list, name="issue_list"),
-    path("issues/export.xlsx", views.issue_export, name="issue_export"),
+    path("issues/export.xlsx", views.issue_export, {"fmt": "xlsx"}, name="issue_export"),
+    path("issues/export.csv", views.issue_export, {"fmt": "csv"}, name="issue_export_csv"),
     path("issues/board/", views.department_board, name="department_board"),
     path("issues/<int:pk>/", views.issue_detail, name="issue_detail"),
     path("issues/<int:pk>/<str:name>/", views.issue_transition, name="issue_transition"),

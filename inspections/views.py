@@ -12,7 +12,7 @@ from django.utils.translation import gettext
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from django.views.decorators.vary import vary_on_headers
 
-from hitech_zone import permissions
+from hitech_zone import permissions, spreadsheets
 from hitech_zone.permissions import Action, Role
 from inspections import deadlines, exports, selectors, services, workdays
 from inspections.filters import IssueFilterSet
@@ -59,14 +59,14 @@ def issue_list(request: HttpRequest) -> HttpResponse:
 
 
 @require_GET
-def issue_export(request: HttpRequest) -> HttpResponse:
+def issue_export(request: HttpRequest, fmt: str) -> HttpResponse:
+    """The issue list's current view, as .xlsx or CSV."""
     today, filterset = _issue_register(request)
-    response = HttpResponse(
-        exports.issue_list_xlsx(filterset.qs.order_by("project__code", "raised_at")),
-        content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+    return spreadsheets.download(
+        exports.issue_sheet(filterset.qs.order_by("project__code", "raised_at")),
+        filename=f"issues-{today:%Y%m%d}",
+        fmt=fmt,
     )
-    response["Content-Disposition"] = f'attachment; filename="issues-{today:%Y%m%d}.xlsx"'
-    return response
 
 
 def _issue_context(

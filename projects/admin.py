@@ -8,6 +8,7 @@ from projects.models import (
     Park,
     Phase,
     Project,
+    ProjectImport,
     Sector,
     ZoneTarget,
 )
@@ -99,3 +100,32 @@ class ZoneTargetAdmin(SimpleHistoryAdmin):
         "industrial_ensure",
         "industrial_strive",
     )
+
+
+@admin.register(ProjectImport)
+class ProjectImportAdmin(admin.ModelAdmin):
+    """The record of every upload: read here, never changed (imports go through the app)."""
+
+    list_display = (
+        "uploaded_at",
+        "uploaded_by",
+        "kind",
+        "file_name",
+        "status",
+        "created_count",
+        "updated_count",
+        "unchanged_count",
+        "error_count",
+    )
+    list_filter = ("kind", "status")
+    search_fields = ("file_name", "sha256")
+    exclude = ("content", "plan")
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).defer("content", "plan")
+
+    def has_add_permission(self, request) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False

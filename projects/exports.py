@@ -1,66 +1,103 @@
-"""Spreadsheets of the register. Headers in Chinese (the active language); money in 万元."""
+"""Spreadsheets of the register, written through hitech_zone.spreadsheets (typed cells,
+formula-safe text, CSV that Excel opens in Chinese). Money in 万元.
 
-import io
+The register and the monthly figures are written with the import templates' columns and
+two header rows, so an exported file imports again with nothing to change."""
+
 from collections.abc import Iterable
 
 from django.utils.translation import gettext as _
-from openpyxl import Workbook
-from openpyxl.cell import WriteOnlyCell
-from openpyxl.styles import Font
 
+from hitech_zone.spreadsheets import Sheet
+from projects.imports.columns import MONTHLY_COLUMNS, REGISTER_COLUMNS
+from projects.imports.templates import MONTHLY_SHEET, REGISTER_SHEET, header_rows, muted
 from projects.lights import Light
-from projects.models import Project
+from projects.models import Milestone, MonthlyInvestment, Project
 
 
-def project_register_xlsx(projects: Iterable[Project]) -> bytes:
-    """One row per project as the register shows it (annotated by project_list)."""
-    workbook = Workbook(write_only=True)
-    sheet = workbook.create_sheet(_("Key projects"))
-    headers = [
-        _("Project code"),
-        _("Project name"),
-        _("Company"),
-        _("Park or carrier"),
-        _("Sector"),
-        _("Category"),
-        _("Status"),
-        _("Light"),
-        _("Total investment (10k yuan)"),
-        _("Plan this year (10k yuan)"),
-        _("Completed this year (10k yuan)"),
-        _("Planned start"),
-        _("Planned completion"),
-        _("Responsible person"),
-    ]
-    sheet.column_dimensions["B"].width = 36
-    sheet.column_dimensions["C"].width = 32
-    header_font = Font(bold=True)
-    sheet.append([_cell(sheet, text, header_font) for text in headers])
-    for project in projects:
-        sheet.append(
+def register_sheet(projects: Iterable[Project]) -> Sheet:
+    """One row per project as the register shows it (annotated by selectors.project_list)."""
+    return Sheet(
+        REGISTER_SHEET,
+        header_rows(REGISTER_COLUMNS),
+        (
             [
                 project.code,
                 project.name,
                 project.company,
                 project.park.name,
                 project.sector.name,
+                project.get_level_display(),
                 project.get_category_display(),
                 project.get_status_display(),
-                str(Light(project.light).label),
                 project.total_investment,
-                project.annual_plan,
-                project.completed_ytd,
                 project.planned_start,
                 project.planned_completion,
                 str(project.responsible_person),
+                project.location,
+                project.description,
+                str(Light(project.light).label),
+                project.annual_plan,
+                project.completed_ytd,
             ]
-        )
-    buffer = io.BytesIO()
-    workbook.save(buffer)
-    return buffer.getvalue()
+            for project in projects
+        ),
+        widths={1: 36, 2: 32, 3: 18, 4: 14, 8: 16, 13: 40},
+        muted_columns=muted(REGISTER_COLUMNS),
+    )
 
 
-def _cell(sheet, value: str, font: Font) -> WriteOnlyCell:
-    cell = WriteOnlyCell(sheet, value=value)
-    cell.font = font
-    return cell
+def monthly_investment_sheet(figures: Iterable[MonthlyInvestment]) -> Sheet:
+    """One row per project and month (with `project` selected)."""
+    return Sheet(
+        MONTHLY_SHEET,
+        header_rows(MONTHLY_COLUMNS),
+        (
+            [
+                figure.project.code,
+                figure.project.name,
+                figure.year,
+                figure.month,
+                figure.completed_amount,
+                figure.note,
+            ]
+            for figure in figures
+        ),
+        widths={1: 36, 4: 18, 5: 30},
+        muted_columns=muted(MONTHLY_COLUMNS),
+    )
+
+
+def milestone_sheet(milestones: Iterable[Milestone], *, as_of) -> Sheet:
+    """One row per milestone (with `project` and `phase` selected)."""
+    return Sheet(
+        _("Milestones"),
+        [
+            [
+                _("Project code"),
+                _("Project name"),
+                _("Sequence"),
+                _("Milestone"),
+                _("Phase"),
+                _("Baseline date"),
+                _("Forecast date"),
+                _("Actual date"),
+                _("Days past baseline"),
+            ]
+        ],
+        (
+            [
+                milestone.project.code,
+                milestone.project.name,
+                milestone.sequence,
+                milestone.name,
+                milestone.phase.name if milestone.phase else "",
+                milestone.baseline_date,
+                milestone.forecast_date,
+                milestone.actual_date,
+                milestone.slip_days(as_of),
+            ]
+            for milestone in milestones
+        ),
+        widths={1: 36, 3: 24},
+    )

@@ -3,7 +3,7 @@ from django.core.exceptions import ValidationError
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from projects.models import Project
+from projects.models import Project, ProjectImport
 
 
 class DateInput(forms.DateInput):
@@ -71,4 +71,22 @@ class MonthlyInvestmentForm(VersionedForm):
 class ProgressNoteForm(forms.Form):
     body = forms.CharField(
         label=_("Progress note"), max_length=2000, widget=forms.Textarea(attrs={"rows": 3})
+    )
+
+
+class ProjectImportForm(forms.Form):
+    kind = forms.ChoiceField(
+        label=_("What the sheet holds"),
+        choices=ProjectImport.Kind.choices,
+        initial=ProjectImport.Kind.REGISTER,
+        widget=forms.RadioSelect,
+    )
+    file = forms.FileField(
+        label=_("Excel workbook (.xlsx)"),
+        widget=forms.FileInput(
+            attrs={
+                "accept": ".xlsx,application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+            }
+        ),
+        help_text=_("Nothing is written until you have checked the preview and confirmed."),
     )

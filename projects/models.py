@@ -354,3 +354,69 @@ class ProgressNote(models.Model):
 
     def __str__(self) -> str:
         return f"{self.project} · {self.created_at:%Y-%m-%d}"
+
+
+class ProjectImport(models.Model):
+    """One upload of a spreadsheet into the register, from its preview to its outcome.
+
+    The file is kept (as bytes) only while it can still be confirmed, so confirming applies
+    exactly the file that was previewed; a refused file is never kept, only this record of
+    who tried, when, and why it was refused."""
+
+    class Kind(models.TextChoices):
+        REGISTER = "register", _("Project register")
+        MONTHLY = "monthly", _("Monthly investment completed")
+
+    class Status(models.TextChoices):
+        PREVIEWED = "previewed", _("Previewed")
+        APPLIED = "applied", _("Applied")
+        REFUSED = "refused", _("Refused")
+        FAILED = "failed", _("Failed")
+
+    kind = models.CharField(_("kind"), max_length=10, choices=Kind)
+    status = models.CharField(_("status"), max_length=10, choices=Status)
+    uploaded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        models.PROTECT,
+        related_name="project_imports",
+        verbose_name=_("uploaded by"),
+    )
+    uploaded_at = models.DateTimeField(_("uploaded at"), default=timezone.now)
+    file_name = models.CharField(_("file name"), max_length=255)
+    sha256 = models.CharField(_("SHA-256 of the file"), max_length=64, db_index=True)
+    size = models.PositiveBigIntegerField(_("size in bytes"))
+    content = models.BinaryField(_("file"), null=True, blank=True, editable=False)
+    # The dry run as previewed: rows, actions, field changes, errors (see projects.imports.plan).
+    plan = models.JSONField(_("plan"), default=dict, blank=True)
+    created_count = models.PositiveIntegerField(_("created"), default=0)
+    updated_count = models.PositiveIntegerField(_("updated"), default=0)
+    unchanged_count = models.PositiveIntegerField(_("unchanged"), default=0)
+    error_count = models.PositiveIntegerField(_("errors"), default=0)
+    # Why the file was refused, or why applying it failed.
+    message = models.TextField(_("message"), blank=True)
+    applied_at = models.DateTimeField(_("applied at"), null=True, blank=True)
+    applied_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("applied by"),
+    )
+
+    class Meta:
+        ordering = ["-uploaded_at", "-id"]
+        verbose_name = _("spreadsheet import")
+        verbose_name_plural = _("spreadsheet imports")
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} · {self.file_name}"
+
+    @property
+    def can_apply(self) -> bool:
+        """Previewed without errors, its file kept. Uses the `has_file` annotation of
+        selectors.project_import_get when present, so the file is not loaded to know."""
+        has_file = getattr(self, "has_file", None)
+        if has_file is None:
+            has_file = self.content is not None
+        return self.status == self.Status.PREVIEWED and not self.error_count and has_file

@@ -6,9 +6,11 @@ from datetime import date
 from decimal import Decimal
 
 from django.db.models import (
+    BooleanField,
     Case,
     Count,
     DecimalField,
+    ExpressionWrapper,
     F,
     OuterRef,
     Q,
@@ -23,7 +25,14 @@ from django.db.models.functions import Coalesce
 from hitech_zone import permissions
 from hitech_zone.money import percent, quantize_money
 from projects import lights
-from projects.models import AnnualPlan, Milestone, MonthlyInvestment, Project, ZoneTarget
+from projects.models import (
+    AnnualPlan,
+    Milestone,
+    MonthlyInvestment,
+    Project,
+    ProjectImport,
+    ZoneTarget,
+)
 
 ZERO = Value(Decimal(0), output_field=DecimalField(max_digits=14, decimal_places=2))
 
@@ -189,3 +198,45 @@ def count_by(projects: QuerySet[Project], field: str) -> dict[str, int]:
         row[field]: row["count"]
         for row in projects.order_by().values(field).annotate(count=Count("id"))
     }
+
+
+def milestone_list(*, user, projects: QuerySet[Project]) -> QuerySet[Milestone]:
+    """The milestones of `projects` (e.g. the register's current view) the user may see,
+    by project and sequence. One query."""
+    return (
+        permissions.scope(
+            user, Milestone.objects.filter(project__in=projects.order_by().values("pk"))
+        )
+        .select_related("project", "phase")
+        .order_by("project__code", "sequence")
+    )
+
+
+def monthly_investment_list(*, user, projects: QuerySet[Project]) -> QuerySet[MonthlyInvestment]:
+    """The monthly figures of `projects` the user may see, by project and month. One query."""
+    return (
+        permissions.scope(
+            user, MonthlyInvestment.objects.filter(project__in=projects.order_by().values("pk"))
+        )
+        .select_related("project")
+        .order_by("project__code", "year", "month")
+    )
+
+
+def project_import_list(*, limit: int = 30) -> QuerySet[ProjectImport]:
+    """The latest imports, without their files. One query."""
+    return (
+        ProjectImport.objects.defer("content", "plan")
+        .select_related("uploaded_by", "applied_by")
+        .order_by("-uploaded_at", "-id")[:limit]
+    )
+
+
+def project_import_get(*, pk: int) -> ProjectImport:
+    """One import with its plan but not its file, and whether the file is kept."""
+    return (
+        ProjectImport.objects.defer("content")
+        .select_related("uploaded_by", "applied_by")
+        .annotate(has_file=ExpressionWrapper(Q(content__isnull=False), output_field=BooleanField()))
+        .get(pk=pk)
+    )

@@ -44,8 +44,20 @@ def _save(instance: models.Model, *, by, update_fields: list[str] | None = None,
 
 
 @transaction.atomic
+def project_create(*, by, reason: str = "", **fields: Any) -> Project:
+    """A new project in the register (e.g. from an imported sheet); its history starts
+    with who created it."""
+    return _save(Project(**fields), by=by, reason=reason)
+
+
+@transaction.atomic
 def project_update(
-    *, project: Project, by, expected_version: int | None = None, **changes: Any
+    *,
+    project: Project,
+    by,
+    expected_version: int | None = None,
+    reason: str = "",
+    **changes: Any,
 ) -> Project:
     current = _locked(project, expected_version)
     changed = [name for name, value in changes.items() if getattr(current, name) != value]
@@ -53,7 +65,7 @@ def project_update(
         return current
     for name in changed:
         setattr(current, name, changes[name])
-    return _save(current, by=by, update_fields=[*changed, "updated_at"])
+    return _save(current, by=by, update_fields=[*changed, "updated_at"], reason=reason)
 
 
 def project_set_status(
@@ -101,6 +113,7 @@ def monthly_investment_set(
     by,
     note: str = "",
     expected_version: int | None = None,
+    reason: str = "",
 ) -> MonthlyInvestment:
     """Enter or correct one month's figure. `expected_version` is the version the user
     saw: 0 when they saw no figure for that month, None when not checked (imports)."""
@@ -117,7 +130,7 @@ def monthly_investment_set(
             return record
     record.completed_amount = completed_amount
     record.note = note
-    return _save(record, by=by)
+    return _save(record, by=by, reason=reason)
 
 
 def progress_note_add(*, project: Project, body: str, by) -> ProgressNote:

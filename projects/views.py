@@ -1,28 +1,32 @@
 from collections.abc import Callable
 
 from django.contrib import messages
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
-from django.http import HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
-from django.views.decorators.http import require_GET, require_POST
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from django.views.decorators.vary import vary_on_headers
 
-from hitech_zone import permissions
+from hitech_zone import permissions, spreadsheets
 from projects import exports, lights, pages, selectors, services
 from projects.filters import ProjectFilterSet, sort_ordering
 from projects.forms import (
     MilestoneDatesForm,
     MonthlyInvestmentForm,
     ProgressNoteForm,
+    ProjectImportForm,
     RebaselineForm,
     StatusForm,
 )
-from projects.models import Milestone, Project
+from projects.imports import plan as import_plan
+from projects.imports import services as import_services
+from projects.imports import templates as import_templates
+from projects.models import Milestone, Project, ProjectImport
 
 PAGE_SIZE = 25
 # (sort key or "", heading, CSS classes) for the register's columns.
@@ -80,14 +84,154 @@ def project_list(request: HttpRequest) -> HttpResponse:
 
 
 @require_GET
-def project_export(request: HttpRequest) -> HttpResponse:
+def project_export(request: HttpRequest, fmt: str) -> HttpResponse:
+    """The register's current view (filters and sort), in the import template's columns."""
     today, _filterset, _sort, projects = _register(request)
-    response = HttpResponse(
-        exports.project_register_xlsx(projects),
-        content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+    return spreadsheets.download(
+        exports.register_sheet(projects), filename=f"key-projects-{today:%Y%m%d}", fmt=fmt
     )
-    response["Content-Disposition"] = f'attachment; filename="key-projects-{today:%Y%m%d}.xlsx"'
-    return response
+
+
+@require_GET
+def milestone_export(request: HttpRequest, fmt: str) -> HttpResponse:
+    """The milestones of the projects in the register's current view."""
+    today, _filterset, _sort, projects = _register(request)
+    milestones = selectors.milestone_list(user=request.user, projects=projects)
+    return spreadsheets.download(
+        exports.milestone_sheet(milestones, as_of=today),
+        filename=f"milestones-{today:%Y%m%d}",
+        fmt=fmt,
+    )
+
+
+@require_GET
+def investment_export(request: HttpRequest, fmt: str) -> HttpResponse:
+    """The monthly figures of the projects in the register's current view, in the monthly
+    import template's columns."""
+    today, _filterset, _sort, projects = _register(request)
+    figures = selectors.monthly_investment_list(user=request.user, projects=projects)
+    return spreadsheets.download(
+        exports.monthly_investment_sheet(figures),
+        filename=f"monthly-investment-{today:%Y%m%d}",
+        fmt=fmt,
+    )
+
+
+# ---------------------------------------------------------------- spreadsheet import
+
+
+def _require_importer(request: HttpRequest) -> None:
+    if not permissions.sees_all_projects(request.user, permissions.Action.EDIT):
+        raise PermissionDenied(gettext("Only zone officials import spreadsheets."))
+
+
+TEMPLATE_LINKS = [
+    ("register", _("Project register")),
+    ("monthly", _("Monthly investment, one row per project and month")),
+    ("monthly-wide", _("Monthly investment, one column per month")),
+]
+
+
+@require_http_methods(["GET", "POST"])
+def project_import(request: HttpRequest) -> HttpResponse:
+    """The upload form, the templates and past imports; an upload is read and previewed,
+    and nothing is written to the register until the preview is confirmed."""
+    _require_importer(request)
+    status = 200
+    if request.method == "POST":
+        form = ProjectImportForm(request.POST, request.FILES)
+        if form.is_valid():
+            record = import_services.project_import_preview(
+                upload=form.cleaned_data["file"], kind=form.cleaned_data["kind"], by=request.user
+            )
+            if record.status == ProjectImport.Status.PREVIEWED:
+                return redirect("projects:import_preview", record.pk)
+            form.add_error("file", record.message)
+        status = 422
+    else:
+        form = ProjectImportForm()
+    return render(
+        request,
+        "projects/import.html",
+        {
+            "form": form,
+            "imports": selectors.project_import_list(),
+            "template_links": TEMPLATE_LINKS,
+        },
+        status=status,
+    )
+
+
+@require_GET
+def project_import_template(request: HttpRequest, name: str) -> HttpResponse:
+    _require_importer(request)
+    if name not in import_templates.TEMPLATE_NAMES:
+        raise Http404(gettext("No such template."))
+    content = import_templates.template_workbook(
+        name, user=request.user, today=timezone.localdate()
+    )
+    return spreadsheets.attachment(content, filename=f"template-{name}", fmt="xlsx")
+
+
+@require_GET
+def project_import_preview(request: HttpRequest, pk: int) -> HttpResponse:
+    """What the import does (or did, or why it could not): every row's action and field
+    changes, and every error with its row, column and reason."""
+    _require_importer(request)
+    try:
+        record = selectors.project_import_get(pk=pk)
+    except ProjectImport.DoesNotExist:
+        raise Http404(gettext("No such import.")) from None
+    rows = record.plan.get("rows", [])
+    labels = import_plan.COLUMN_LABELS
+    for row in rows:
+        for change in row["changes"]:
+            change["label"] = labels.get(change["field"], change["field"])
+    return render(
+        request,
+        "projects/import_preview.html",
+        {
+            "record": record,
+            "errors": record.plan.get("errors", []),
+            "changed": [row for row in rows if row["action"] in {"create", "update"}],
+            "unchanged": [row for row in rows if row["action"] == "unchanged"],
+            "examples_skipped": record.plan.get("examples_skipped", 0),
+            "applied_before": ProjectImport.objects.filter(
+                sha256=record.sha256, status=ProjectImport.Status.APPLIED
+            )
+            .exclude(pk=record.pk)
+            .defer("content", "plan")
+            .select_related("applied_by")
+            .first(),
+        },
+    )
+
+
+@require_POST
+def project_import_confirm(request: HttpRequest, pk: int) -> HttpResponse:
+    """Apply the previewed file, all of it or nothing, then show the outcome."""
+    _require_importer(request)
+    record = get_object_or_404(ProjectImport.objects.defer("content", "plan"), pk=pk)
+    try:
+        record = import_services.project_import_apply(record=record, by=request.user)
+    except import_services.NotApplicable as refusal:
+        messages.error(request, str(refusal))
+    else:
+        if record.status == ProjectImport.Status.APPLIED:
+            messages.success(
+                request,
+                gettext(
+                    "Imported: %(created)s created, %(updated)s updated, %(unchanged)s unchanged."
+                )
+                % {
+                    "created": record.created_count,
+                    "updated": record.updated_count,
+                    "unchanged": record.unchanged_count,
+                },
+            )
+        else:
+            messages.error(request, record.message)
+    return redirect("projects:import_preview", pk)
 
 
 def _conflict_message(conflict: services.ConflictError) -> str:

@@ -85,8 +85,18 @@ def dashboard(*, user, as_of: date) -> Dashboard:
 # ---------------------------------------------------------------- briefings and alerts
 
 
+def briefing_list_all() -> QuerySet[Briefing]:
+    """Every briefing without its data snapshot: newest period first, then by type and
+    newest version."""
+    return (
+        Briefing.objects.select_related("requested_by")
+        .defer("snapshot")
+        .order_by("-period_start", "kind", "-version", "-pk")
+    )
+
+
 def briefing_list(*, limit: int = 200) -> list[Briefing]:
-    return list(Briefing.objects.select_related("requested_by").defer("snapshot")[:limit])
+    return list(briefing_list_all()[:limit])
 
 
 def briefing_versions(*, briefing: Briefing) -> list[Briefing]:
@@ -101,14 +111,18 @@ def subscribed_kinds(*, user) -> set[str]:
     return set(BriefingSubscription.objects.filter(user=user).values_list("kind", flat=True))
 
 
+def alert_list_open_all(*, user) -> QuerySet[Alert]:
+    """Open alerts on the projects `user` may see: red first, then the oldest. Each one's
+    message is `reports.alerts.alert_message(alert)`."""
+    return _worst_first(
+        permissions.scope(user, Alert.objects.filter(resolved_at__isnull=True))
+    ).select_related("project")
+
+
 def alert_list_open(*, user, limit: int = 500) -> list[Alert]:
-    """Open alerts on the projects `user` may see: red first, then the oldest."""
-    alerts = (
-        _worst_first(permissions.scope(user, Alert.objects.filter(resolved_at__isnull=True)))
-        .select_related("project")
-        .prefetch_related("escalations")[:limit]
-    )
-    return _with_messages(alerts)
+    """Open alerts on the projects `user` may see, red first, then the oldest, with their
+    escalations and messages."""
+    return _with_messages(alert_list_open_all(user=user).prefetch_related("escalations")[:limit])
 
 
 def slip_detect_last_run() -> Heartbeat | None:

@@ -15,5 +15,7 @@ urlpatterns = [
     path("briefings/<int:pk>/preview/", views.briefing_preview, name="briefing_preview"),
     path("briefings/<int:pk>/pdf/", views.briefing_download, name="briefing_download"),
     path("alerts/", views.alert_list, name="alert_list"),
+    path("alerts/export.xlsx", views.alert_export, {"fmt": "xlsx"}, name="alert_export"),
+    path("alerts/export.csv", views.alert_export, {"fmt": "csv"}, name="alert_export_csv"),
     path("alerts/detect/", views.slip_detect_now, name="slip_detect_now"),
 ]

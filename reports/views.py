@@ -9,12 +9,12 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 from django.views.decorators.vary import vary_on_headers
 
-from hitech_zone import permissions
+from hitech_zone import permissions, spreadsheets
 from hitech_zone.permissions import Action, Role
 from inspections import selectors as inspection_selectors
 from projects import pages
 from projects.lights import Thresholds
-from reports import briefings, charts, periods, selectors, services
+from reports import briefings, charts, exports, periods, selectors, services
 from reports.forms import BriefingRequestForm
 from reports.models import Briefing
 
@@ -253,6 +253,21 @@ def alert_list(request: HttpRequest) -> HttpResponse:
             "can_detect": permissions.has_role(request.user, Role.OFFICIAL, Role.ADMIN),
             "last_run": selectors.slip_detect_last_run(),
         },
+    )
+
+
+# Every open alert, not the first page: an export is the whole list.
+ALERT_EXPORT_LIMIT = 100_000
+
+
+@require_GET
+def alert_export(request: HttpRequest, fmt: str) -> HttpResponse:
+    """The open alerts on the projects this user may see, as .xlsx or CSV."""
+    alerts = selectors.alert_list_open(user=request.user, limit=ALERT_EXPORT_LIMIT)
+    return spreadsheets.download(
+        exports.alert_sheet(alerts),
+        filename=f"alerts-{timezone.localdate():%Y%m%d}",
+        fmt=fmt,
     )
 
 

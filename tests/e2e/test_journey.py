@@ -216,9 +216,10 @@ def test_official_and_project_manager_journey(page: Page, demo: date, tmp_path: 
     path = tmp_path / download.suggested_filename
     download.save_as(path)
     sheet = load_workbook(path, read_only=True).worksheets[0]
-    header, *data = list(sheet.iter_rows(values_only=True))
-    assert header[0] == "项目编号", header
-    status_column = header.index("状态")
+    # Two header rows, Chinese then English: the columns of the import template.
+    header, english, *data = list(sheet.iter_rows(values_only=True))
+    assert header[0] == "项目编号" and english[0] == "Project code", header
+    status_column = header.index("项目状态")
     assert [row[0] for row in data] == by_total
     assert {row[status_column] for row in data} == {"在建"}
 

@@ -14,9 +14,10 @@ from PIL import Image
 
 from hitech_zone import permissions
 from hitech_zone.permissions import Action, Role
+from hitech_zone.services import api_token_create
 from inspections.models import DepartmentMember, Issue, SiteVisit, VisitPhoto
 from inspections.photos import attach_photos
-from projects.models import Milestone, Project
+from projects.models import Milestone, Project, ProjectImport
 from reports.models import Briefing
 from tests import factories
 
@@ -132,6 +133,21 @@ PUBLISHERS = {"official", "admin_user"}
 # The walk's records belong to `manager`'s project; its issue is assigned to dept_user's
 # department. Other managers must not learn they exist (404).
 NOT_THEIRS = {"other_manager"}
+# Spreadsheet imports change any project: officials and admins only.
+IMPORTERS = {"official", "admin_user"}
+
+
+def an_import(world) -> int:
+    """A previewed import (nothing to apply): confirming it redirects with a message."""
+    return ProjectImport.objects.create(
+        kind=ProjectImport.Kind.REGISTER,
+        status=ProjectImport.Status.PREVIEWED,
+        uploaded_by=world.issue.raised_by,
+        file_name="重点项目.xlsx",
+        sha256="0" * 64,
+        size=0,
+        plan={"rows": [], "errors": []},
+    ).pk
 
 
 @dataclass(frozen=True)
@@ -153,6 +169,15 @@ ROUTES = {
     "lights": Route("get", READERS),
     "projects:list": Route("get", READERS),
     "projects:export": Route("get", READERS),
+    "projects:export_csv": Route("get", READERS),
+    "projects:milestone_export": Route("get", READERS),
+    "projects:milestone_export_csv": Route("get", READERS),
+    "projects:investment_export": Route("get", READERS),
+    "projects:investment_export_csv": Route("get", READERS),
+    "projects:import": Route("get", IMPORTERS),
+    "projects:import_template": Route("get", IMPORTERS, args=lambda w: ["register"]),
+    "projects:import_preview": Route("get", IMPORTERS, args=lambda w: [an_import(w)]),
+    "projects:import_confirm": Route("post", IMPORTERS, args=lambda w: [an_import(w)]),
     "project_detail": Route(
         "get", READERS - NOT_THEIRS, args=lambda w: [w.project.code], hidden=NOT_THEIRS
     ),
@@ -188,6 +213,7 @@ ROUTES = {
     ),
     "issue_list": Route("get", READERS),
     "issue_export": Route("get", READERS),
+    "issue_export_csv": Route("get", READERS),
     "department_board": Route("get", {"official", "leader", "admin_user", "dept_user"}),
     "issue_detail": Route(
         "get", READERS - NOT_THEIRS, args=lambda w: [w.issue.pk], hidden=NOT_THEIRS
@@ -215,6 +241,8 @@ ROUTES = {
         hidden=NOT_THEIRS | {"dept_user"},
     ),
     "alert_list": Route("get", READERS),
+    "alert_export": Route("get", READERS),
+    "alert_export_csv": Route("get", READERS),
     "slip_detect_now": Route("post", PUBLISHERS),
     "briefing_list": Route("get", BRIEFING_READERS),
     "briefing_generate": Route(
@@ -234,6 +262,15 @@ ROUTES = {
     "login": Route("get", "public"),
     "logout": Route("post", "public"),
     "set_language": Route("post", "public", data=lambda w: {"language": "en", "next": "/"}),
+    # Everyone signed in keeps their own API tokens; another user's token is not theirs (404).
+    "api_token_list": Route("get", READERS),
+    "api_token_create": Route("post", READERS, data=lambda w: {"name": "城市平台"}),
+    "api_token_revoke": Route(
+        "post",
+        {"manager"},
+        args=lambda w: [api_token_create(user=w.project.managers.get(), name="城市平台")[0].pk],
+        hidden=EVERYONE - {"manager"},
+    ),
 }
 
 
@@ -290,6 +327,11 @@ def named_urls(resolver=None, namespace: str = "") -> set[str]:
         if isinstance(pattern, URLResolver):
             if pattern.app_name == "admin":
                 continue  # Django's admin checks is_staff itself; see the test above.
+            if pattern.namespace == "api":
+                # The JSON API authenticates by token, not session, and answers 401 rather
+                # than redirecting: tests/hitech_zone/test_api.py walks every one of its
+                # URL names for every role (test_every_api_url_is_in_the_api_walk).
+                continue
             names |= named_urls(
                 pattern, f"{namespace}{pattern.namespace}:" if pattern.namespace else namespace
             )
@@ -303,7 +345,7 @@ def test_every_named_url_is_in_the_permission_walk():
 
 
 # POSTs answered in place (htmx fragments) rather than redirected.
-ANSWERED_IN_PLACE = {"visit_draft"}
+ANSWERED_IN_PLACE = {"visit_draft", "api_token_create"}
 
 
 def expected_status(route: Route, role: str, name: str = "") -> int:

@@ -125,9 +125,11 @@ def test_export_is_the_current_view_with_chinese_headers(client, official, regis
     rows = read_export(
         client.get("/projects/export.xlsx?park=" + str(register["A"].park_id) + "&sort=-total")
     )
+    # Two header rows, Chinese then English: the import template's columns.
     assert rows[0][:3] == ["项目编号", "项目名称", "建设单位"]
-    assert [row[0] for row in rows[1:]] == ["A-1", "C-3"]
-    assert rows[1][8] == 100000
+    assert rows[1][:3] == ["Project code", "Project name", "Company"]
+    assert [row[0] for row in rows[2:]] == ["A-1", "C-3"]
+    assert rows[0][8] == "总投资（万元）" and rows[2][8] == 100000
 
 
 def test_a_manager_exports_and_lists_only_their_projects(
@@ -136,7 +138,7 @@ def test_a_manager_exports_and_lists_only_their_projects(
     client.force_login(manager)
     assert codes(client.get("/projects/")) == ["T-OWN"]
     rows = read_export(client.get("/projects/export.xlsx"))
-    assert [row[0] for row in rows[1:]] == ["T-OWN"]
+    assert [row[0] for row in rows[2:]] == ["T-OWN"]
     body = client.get("/projects/").content.decode()
     assert other_project.name not in body
     assert (

@@ -1,0 +1,681 @@
+"""Importing the register and monthly investment from Excel: upload -> preview -> confirm.
+
+Files are built here with openpyxl the way they arrive: from the template, from the
+city's own sheets (title rows, full-width digits, 亿元, serial dates), broken, or hostile.
+"""
+
+import hashlib
+import io
+import zipfile
+from datetime import date, datetime
+from decimal import Decimal
+from types import SimpleNamespace
+
+import openpyxl
+import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.db import IntegrityError
+from django.utils import translation
+
+from projects import services
+from projects.imports import templates
+from projects.imports.services import (
+    NotApplicable,
+    project_import_apply,
+    project_import_preview,
+)
+from projects.models import MonthlyInvestment, Project, ProjectImport
+from tests import factories
+
+pytestmark = pytest.mark.django_db
+
+REGISTER_ZH = [
+    "项目编号",
+    "项目名称",
+    "建设单位",
+    "园区/载体",
+    "产业领域",
+    "项目状态",
+    "总投资（万元）",
+    "计划开工",
+    "计划竣工",
+    "责任人",
+]
+REGISTER_EN = [
+    "Project code",
+    "Project name",
+    "Company",
+    "Park or carrier",
+    "Sector",
+    "Status",
+    "Total investment (10k yuan)",
+    "Planned start",
+    "Planned completion",
+    "Responsible person",
+]
+
+
+def xlsx(rows, *, merges=(), title="重点项目") -> bytes:
+    workbook = openpyxl.Workbook()
+    sheet = workbook.active
+    sheet.title = title
+    for row in rows:
+        sheet.append(row)
+    for cells in merges:
+        sheet.merge_cells(cells)
+    buffer = io.BytesIO()
+    workbook.save(buffer)
+    return buffer.getvalue()
+
+
+def upload(content: bytes, name: str = "重点项目.xlsx") -> SimpleUploadedFile:
+    return SimpleUploadedFile(name, content)
+
+
+def preview(user, content: bytes, kind: str = "register", name: str = "list.xlsx"):
+    return project_import_preview(upload=upload(content, name), kind=kind, by=user)
+
+
+def errors_of(record: ProjectImport) -> dict[tuple[int, str], str]:
+    """{(row, column letter): reason}"""
+    return {
+        (error["row"], error["column"].split(" · ")[0]): error["reason"]
+        for error in record.plan["errors"]
+    }
+
+
+def row_of(record: ProjectImport, key: str) -> dict:
+    return next(row for row in record.plan["rows"] if row["key"] == key)
+
+
+@pytest.fixture
+def ref(db):
+    return SimpleNamespace(
+        ai=factories.ParkFactory(code="ai", name="人工智能产业园"),
+        h2=factories.ParkFactory(code="h2", name="氢能源汽车产业园"),
+        battery=factories.SectorFactory(code="battery", name="新能源电池"),
+        hydrogen=factories.SectorFactory(code="hydrogen", name="氢能源汽车"),
+        zhou=factories.UserFactory(username="zhou", full_name="周明"),
+        chen=factories.UserFactory(username="chen", full_name="陈华瑞"),
+    )
+
+
+@pytest.fixture
+def existing(ref):
+    return factories.ProjectFactory(
+        code="A-1",
+        name="正力新能电芯项目",
+        company="江苏正力新能电池技术有限公司",
+        park=ref.ai,
+        sector=ref.battery,
+        status=Project.Status.CONSTRUCTION,
+        total_investment=Decimal("100000"),
+        planned_start=date(2025, 3, 1),
+        planned_completion=date(2027, 6, 30),
+        responsible_person=ref.zhou,
+    )
+
+
+def clean_register() -> bytes:
+    return xlsx(
+        [
+            REGISTER_ZH,
+            REGISTER_EN,
+            [
+                "A-1",
+                "正力新能电芯项目",
+                "江苏正力新能电池技术有限公司",
+                "人工智能产业园",
+                "新能源电池",
+                "试生产",
+                120000,
+                date(2025, 3, 1),
+                date(2027, 6, 30),
+                "周明",
+            ],
+            [
+                "B-2",
+                "重塑能源科技项目",
+                "江苏重塑能源科技有限公司",
+                "h2",
+                "氢能源汽车",
+                "在建",
+                200000,
+                date(2025, 5, 1),
+                date(2028, 12, 31),
+                "chen",
+            ],
+        ]
+    )
+
+
+def test_a_clean_file_is_previewed_then_applied_on_confirmation(client, official, existing, ref):
+    client.force_login(official)
+    content = clean_register()
+    response = client.post("/projects/import/", {"kind": "register", "file": upload(content)})
+    record = ProjectImport.objects.get()
+    assert response.status_code == 302
+    assert response["Location"] == f"/projects/import/{record.pk}/"
+    # The preview wrote nothing.
+    existing.refresh_from_db()
+    assert existing.total_investment == Decimal("100000")
+    assert not Project.objects.filter(code="B-2").exists()
+    assert (record.status, record.created_count, record.updated_count, record.error_count) == (
+        "previewed",
+        1,
+        1,
+        0,
+    )
+    assert (record.size, record.sha256) == (len(content), hashlib.sha256(content).hexdigest())
+    assert record.uploaded_by == official and bytes(record.content) == content
+    page = client.get(response["Location"]).content.decode()
+    assert "总投资" in page and "100,000" in page and "120,000" in page
+    assert "试生产" in page and 'data-testid="import-confirm"' in page
+    changes = {change["field"]: change for change in row_of(record, "A-1")["changes"]}
+    assert set(changes) == {"status", "total_investment"}
+    assert (changes["total_investment"]["old"], changes["total_investment"]["new"]) == (
+        "100,000",
+        "120,000",
+    )
+
+    response = client.post(f"/projects/import/{record.pk}/confirm/")
+    assert response.status_code == 302
+    existing.refresh_from_db()
+    assert existing.total_investment == Decimal("120000")
+    assert existing.status == Project.Status.TRIAL
+    created = Project.objects.get(code="B-2")
+    assert (created.park, created.sector, created.responsible_person) == (
+        ref.h2,
+        ref.hydrogen,
+        ref.chen,
+    )
+    assert created.planned_completion == date(2028, 12, 31)
+    record.refresh_from_db()
+    assert record.status == ProjectImport.Status.APPLIED
+    assert record.applied_by == official and record.applied_at is not None
+    listing = client.get("/projects/import/").content.decode()
+    assert "重点项目.xlsx" in listing and record.sha256 in listing
+
+
+def test_every_change_is_in_the_history_with_who_and_why(official, existing, ref):
+    record = preview(official, clean_register())
+    before = existing.history.count()
+    project_import_apply(record=record, by=official)
+    latest = existing.history.first()
+    assert existing.history.count() == before + 1
+    assert latest.history_user == official
+    assert "list.xlsx" in latest.history_change_reason
+    assert latest.total_investment == Decimal("120000")
+    created = Project.objects.get(code="B-2").history.get()
+    assert (created.history_type, created.history_user) == ("+", official)
+
+
+def test_a_messy_city_sheet_is_read_leniently(official, ref):
+    rows = [
+        ["2026年常熟高新区市级重点项目计划表", None, None, None, None, None, None, None, None],
+        ["单位：亿元", None, None, None, None, None, None, None, None],
+        [
+            "序号",
+            "项目编号",
+            "项目名称",
+            "建设单位",
+            "所在园区",
+            "产业",
+            "计划总投资（亿元）",
+            "计划开工时间",
+            "计划竣工时间",
+            "项目责任人",
+        ],
+        [
+            1,
+            "Ｃ－３",
+            "金融科技岛总部楼",
+            "常熟金融投资有限公司",
+            "AI",
+            "新能源电池",
+            "１０",
+            46082,
+            "2027/12/31",
+            "周明",
+        ],
+        [
+            2,
+            " D-4 ",
+            "人工智能科技产业园",
+            "常熟高新技术产业开发区",
+            "人工智能产业园",
+            "新能源电池",
+            2.5,
+            "2026年3月1日",
+            datetime(2028, 6, 30),  # noqa: DTZ001 - a date cell, as Excel stores it
+            "zhou",
+        ],
+        [
+            3,
+            "E-5",
+            "加氢站",
+            "常熟氢能源有限公司",
+            "氢能源汽车产业园",
+            "氢能源汽车",
+            " 0.85 ",
+            "2026-04-01",
+            "2026/10/1",
+            "陈华瑞",
+        ],
+        *[["", None, "  ", None] for _ in range(40)],
+    ]
+    content = xlsx(rows, merges=["A1:J1", "A2:J2"])
+    record = preview(official, content)
+    assert record.error_count == 0, record.plan["errors"]
+    assert record.created_count == 3
+    project_import_apply(record=record, by=official)
+    c3, d4, e5 = (Project.objects.get(code=code) for code in ("C-3", "D-4", "E-5"))
+    # 亿元 in the header: ×10,000 into 万元; full-width digits; text numbers.
+    assert (c3.total_investment, d4.total_investment, e5.total_investment) == (
+        Decimal("100000"),
+        Decimal("25000"),
+        Decimal("8500"),
+    )
+    # A date serial, date strings in three spellings, a date cell.
+    assert (c3.planned_start, c3.planned_completion) == (date(2026, 3, 1), date(2027, 12, 31))
+    assert (d4.planned_start, d4.planned_completion) == (date(2026, 3, 1), date(2028, 6, 30))
+    assert (e5.planned_start, e5.planned_completion) == (date(2026, 4, 1), date(2026, 10, 1))
+    assert c3.park == ref.ai and e5.responsible_person == ref.chen
+    # No status column: a new project starts in preparation.
+    assert c3.status == Project.Status.PREPARATION and c3.level == Project.Level.CITY
+
+
+def test_a_file_with_errors_writes_nothing_and_lists_every_error(client, official, existing, ref):
+    content = xlsx(
+        [
+            REGISTER_ZH,
+            REGISTER_EN,
+            [
+                "N-1",
+                "甲",
+                "甲公司",
+                "不存在的园区",
+                "新能源电池",
+                "在建",
+                100,
+                "2026-03-01",
+                "2026-12-31",
+                "周明",
+            ],
+            [
+                "N-2",
+                "乙",
+                "乙公司",
+                "ai",
+                "新能源电池",
+                "在建",
+                -5,
+                "2026-03-01",
+                "2026-12-31",
+                "周明",
+            ],
+            [
+                "N-3",
+                "丙",
+                "丙公司",
+                "ai",
+                "新能源电池",
+                "在建",
+                100,
+                "下个月",
+                "2026-12-31",
+                "周明",
+            ],
+            [
+                "N-1",
+                "丁",
+                "丁公司",
+                "ai",
+                "新能源电池",
+                "在建",
+                100,
+                "2026-03-01",
+                "2026-12-31",
+                "周明",
+            ],
+            [
+                "N-5",
+                "戊",
+                "戊公司",
+                "ai",
+                "新能源电池",
+                "在建",
+                100,
+                "2026-06-01",
+                "2026-03-01",
+                "周明",
+            ],
+            ["N-6", None, "己公司", "ai", "新能源电池", "在建", 100, None, None, "周明"],
+            ["N-7", "庚", "庚公司", "ai", "新能源电池", "开心", "约五亿", None, None, "王五"],
+            [
+                "A-1",
+                "正力新能电芯项目",
+                "江苏正力",
+                "ai",
+                "无此产业",
+                "在建",
+                1,
+                "2026-02-30",
+                None,
+                "周明",
+            ],
+        ]
+    )
+    client.force_login(official)
+    response = client.post("/projects/import/", {"kind": "register", "file": upload(content)})
+    record = ProjectImport.objects.get()
+    assert response.status_code == 302
+    errors = errors_of(record)
+    assert "不存在的园区" in errors[(3, "D")]  # unknown park
+    assert "-5" in errors[(4, "G")]  # negative amount
+    assert "下个月" in errors[(5, "H")]
+    assert "N-1" in errors[(6, "A")] and "3" in errors[(6, "A")]  # duplicate, names row 3
+    assert "2026-03-01" in errors[(7, "I")] and "2026-06-01" in errors[(7, "I")]
+    assert (8, "B") in errors  # missing required name
+    assert "开心" in errors[(9, "F")]  # unknown status
+    assert "约五亿" in errors[(9, "G")]  # not a number
+    assert "王五" in errors[(9, "J")]  # unknown responsible person
+    assert "无此产业" in errors[(10, "E")]  # unknown sector
+    assert "2026-02-30" in errors[(10, "H")]  # a date that does not exist
+    assert record.error_count == len(errors) == 11
+    assert record.content is None  # a file with errors is not kept
+    page = client.get(f"/projects/import/{record.pk}/").content.decode()
+    assert 'data-testid="import-errors"' in page and "不存在的园区" in page
+    assert 'data-testid="import-confirm"' not in page
+    with pytest.raises(NotApplicable):
+        project_import_apply(record=record, by=official)
+    client.post(f"/projects/import/{record.pk}/confirm/")
+    assert not Project.objects.filter(code__startswith="N-").exists()
+    existing.refresh_from_db()
+    assert existing.company == "江苏正力新能电池技术有限公司"
+
+
+def zip_bytes(members: dict[str, bytes]) -> bytes:
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
+        for name, data in members.items():
+            archive.writestr(name, data)
+    return buffer.getvalue()
+
+
+def assert_refused(client, content: bytes, name: str, *phrases: str) -> ProjectImport:
+    response = client.post("/projects/import/", {"kind": "register", "file": upload(content, name)})
+    assert response.status_code == 422
+    record = ProjectImport.objects.latest("pk")
+    assert record.status == ProjectImport.Status.REFUSED
+    assert record.content is None and record.plan == {}
+    body = response.content.decode()
+    for phrase in phrases:
+        assert phrase in record.message
+    assert record.message in body.replace("&#x27;", "'").replace("&quot;", '"')
+    assert not Project.objects.exists()
+    return record
+
+
+def test_a_zip_bomb_is_refused_before_it_is_opened(client, official, ref):
+    bomb = zip_bytes(
+        {
+            "[Content_Types].xml": b"<Types/>",
+            "xl/workbook.xml": b"<workbook/>",
+            "xl/worksheets/sheet1.xml": bytes(60 * 1024 * 1024),
+        }
+    )
+    assert len(bomb) < 200_000
+    client.force_login(official)
+    record = assert_refused(client, bomb, "bomb.xlsx", "60", "50")
+    assert record.size == len(bomb)
+
+
+def test_files_that_are_not_workbooks_are_refused_by_content(client, official, ref):
+    client.force_login(official)
+    assert_refused(client, b"<html><body>key projects</body></html>", "list.xlsx", ".xlsx")
+    assert_refused(client, zip_bytes({"word/document.xml": b"<w/>"}), "report.xlsx", ".xlsx")
+    assert_refused(client, b"\xd0\xcf\x11\xe0" + bytes(600), "old.xlsx", ".xls")
+    assert_refused(client, b"PK\x03\x04" + bytes(100), "broken.xlsx")
+
+
+def test_a_file_over_5_mb_is_refused(client, official, ref):
+    client.force_login(official)
+    assert_refused(client, b"PK\x03\x04" + bytes(5 * 1024 * 1024), "big.xlsx", "5")
+
+
+def test_a_sheet_over_5000_rows_is_refused(client, official, ref):
+    workbook = openpyxl.Workbook(write_only=True)
+    sheet = workbook.create_sheet("重点项目")
+    sheet.append(REGISTER_ZH)
+    for index in range(5001):
+        sheet.append(
+            [f"R-{index}", "项目", "公司", "ai", "新能源电池", "在建", 1, None, None, "zhou"]
+        )
+    buffer = io.BytesIO()
+    workbook.save(buffer)
+    client.force_login(official)
+    assert_refused(client, buffer.getvalue(), "rows.xlsx", "5,000")
+
+
+def test_openpyxl_parses_through_defusedxml():
+    assert openpyxl.DEFUSEDXML is True
+
+
+@pytest.mark.parametrize("member", ["xl/workbook.xml", "xl/worksheets/sheet1.xml"])
+def test_xml_entity_declarations_are_refused(client, official, ref, member):
+    with zipfile.ZipFile(io.BytesIO(clean_register())) as archive:
+        members = {name: archive.read(name) for name in archive.namelist()}
+    # A "billion laughs" in miniature: refused for declaring entities at all.
+    members[member] = (
+        b'<?xml version="1.0"?><!DOCTYPE lolz [<!ENTITY lol "lol">'
+        b'<!ENTITY lol2 "&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;">]>'
+        + members[member].split(b"?>", 1)[-1]
+    )
+    client.force_login(official)
+    record = assert_refused(client, zip_bytes(members), "entities.xlsx")
+    with translation.override("zh-hans"):
+        assert record.message == translation.gettext(
+            "The workbook contains XML entity declarations, which are not accepted."
+        )
+
+
+def test_reimporting_the_same_file_changes_nothing(client, official, existing, ref):
+    content = clean_register()
+    project_import_apply(record=preview(official, content), by=official)
+    history = {project.code: project.history.count() for project in Project.objects.all()}
+    versions = dict(Project.objects.values_list("code", "version"))
+    again = preview(official, content)
+    assert (again.created_count, again.updated_count, again.unchanged_count) == (0, 0, 2)
+    client.force_login(official)
+    page = client.get(f"/projects/import/{again.pk}/").content.decode()
+    assert 'data-testid="import-confirm"' not in page
+    assert 'data-testid="same-file"' in page
+    project_import_apply(record=again, by=official)
+    assert {p.code: p.history.count() for p in Project.objects.all()} == history
+    assert dict(Project.objects.values_list("code", "version")) == versions
+
+
+def test_confirm_applies_nothing_when_the_register_changed_since_the_preview(
+    client, official, existing, ref
+):
+    record = preview(official, clean_register())
+    # Someone edits A-1 in the browser between the preview and the confirmation.
+    services.project_update(project=existing, by=ref.zhou, location="常熟")
+    client.force_login(official)
+    response = client.post(f"/projects/import/{record.pk}/confirm/", follow=True)
+    record.refresh_from_db()
+    assert record.status == ProjectImport.Status.FAILED
+    assert "A-1" in record.message
+    assert not Project.objects.filter(code="B-2").exists()  # not even the other row
+    existing.refresh_from_db()
+    assert existing.total_investment == Decimal("100000")
+    assert "A-1" in response.content.decode()
+
+
+def test_confirm_is_all_or_nothing_when_a_row_fails_mid_apply(official, existing, ref, monkeypatch):
+    record = preview(official, clean_register())
+
+    def failing_create(**fields):
+        raise IntegrityError("CHECK constraint failed: project_total_investment_not_negative")
+
+    # Rows apply in order: A-1's update, then B-2's creation, which the database refuses.
+    monkeypatch.setattr(services, "project_create", failing_create)
+    result = project_import_apply(record=record, by=official)
+    assert result.status == ProjectImport.Status.FAILED
+    assert "B-2" in result.message and "project_total_investment_not_negative" in result.message
+    existing.refresh_from_db()
+    assert existing.total_investment == Decimal("100000")  # rolled back with the rest
+    assert existing.history.count() == 1
+    assert not Project.objects.filter(code="B-2").exists()
+    with pytest.raises(NotApplicable):
+        project_import_apply(record=result, by=official)
+
+
+def test_the_template_imports_as_it_is_with_its_examples_skipped(client, official, ref, today):
+    client.force_login(official)
+    response = client.get("/projects/import/templates/register.xlsx")
+    assert response.status_code == 200
+    workbook = openpyxl.load_workbook(io.BytesIO(response.content))
+    assert workbook.sheetnames == ["重点项目", "说明"]
+    rows = list(workbook["重点项目"].iter_rows(values_only=True))
+    assert rows[0][:3] == ("项目编号", "项目名称", "建设单位")
+    assert rows[1][:3] == ("Project code", "Project name", "Company")
+    assert rows[2][0].startswith("示例")
+    notes = [row[0] for row in workbook["说明"].iter_rows(values_only=True)]
+    assert "项目编号" in notes and "总投资（万元）" in notes
+    record = preview(official, response.content)
+    assert (record.created_count, record.error_count) == (0, 0)
+    assert record.plan["examples_skipped"] == 2
+    for name in ("monthly", "monthly-wide"):
+        content = templates.template_workbook(name, user=official, today=today)
+        assert preview(official, content, kind="monthly").error_count == 0
+
+
+def test_monthly_investment_one_row_per_month(official, existing, today):
+    factories.MonthlyInvestmentFactory(
+        project=existing, year=2025, month=1, completed_amount=Decimal("800"), note="复工"
+    )
+    content = xlsx(
+        [
+            ["项目编号", "项目名称", "年份", "月份", "当月完成投资（万元）", "备注"],
+            [
+                "Project code",
+                "Project name",
+                "Year",
+                "Month",
+                "Completed this month (10k yuan)",
+                "Note",
+            ],
+            ["A-1", "正力新能电芯项目", 2025, 1, "１，２００．５", "赶工"],
+            ["A-1", "正力新能电芯项目", None, "2025-02", 900, None],
+            ["A-1", "正力新能电芯项目", "2025年", "3月", "1,000", ""],
+            ["A-1", "正力新能电芯项目", today.year + 1, 1, 5, ""],
+            ["Z-9", "无此项目", 2025, 4, 5, ""],
+        ]
+    )
+    record = preview(official, content, kind="monthly")
+    errors = errors_of(record)
+    assert record.plan["layout"] == "rows"
+    assert set(errors) == {(6, "D"), (7, "A")}
+    assert "Z-9" in errors[(7, "A")]
+    # Without the bad rows it applies.
+    good = xlsx(
+        [
+            ["项目编号", "年份", "月份", "当月完成投资（万元）", "备注"],
+            ["A-1", 2025, 1, "１，２００．５", "赶工"],
+            ["A-1", None, "2025-02", 900, None],
+            ["A-1", "2025年", "3月", "1,000", ""],
+        ]
+    )
+    record = preview(official, good, kind="monthly")
+    assert (record.created_count, record.updated_count, record.error_count) == (2, 1, 0)
+    january = row_of(record, "A-1 2025-01")
+    assert {(c["field"], c["old"], c["new"]) for c in january["changes"]} == {
+        ("completed_amount", "800", "1,200.5"),
+        ("note", "复工", "赶工"),
+    }
+    project_import_apply(record=record, by=official)
+    figures = {
+        figure.month: (figure.completed_amount, figure.note)
+        for figure in MonthlyInvestment.objects.filter(project=existing, year=2025)
+    }
+    assert figures == {
+        1: (Decimal("1200.50"), "赶工"),
+        2: (Decimal("900.00"), ""),
+        3: (Decimal("1000.00"), ""),
+    }
+    january = MonthlyInvestment.objects.get(project=existing, year=2025, month=1)
+    assert january.history.first().history_user == official
+    assert january.history.count() == 2
+
+
+def test_monthly_investment_one_column_per_month(official, existing, ref):
+    other = factories.ProjectFactory(code="B-2", park=ref.h2, sector=ref.hydrogen)
+    factories.MonthlyInvestmentFactory(
+        project=existing, year=2025, month=2, completed_amount=Decimal("100"), note="保留"
+    )
+    content = xlsx(
+        [
+            ["2025年重点项目月度完成投资", None, None, None, None],
+            ["单位：亿元", None, None, None, None],
+            ["项目编号", "项目名称", "2025年1月", "2025年2月", "2025-03"],
+            ["A-1", "正力新能电芯项目", 0.08, "0.01", None],
+            ["B-2", "重塑能源科技项目", None, "", "０.２"],
+        ],
+        merges=["A1:E1"],
+    )
+    record = preview(official, content, kind="monthly")
+    assert record.plan["layout"] == "columns"
+    assert record.error_count == 0
+    assert {row["key"]: row["action"] for row in record.plan["rows"]} == {
+        "A-1 2025-01": "create",
+        "A-1 2025-02": "unchanged",
+        "B-2 2025-03": "create",
+    }
+    project_import_apply(record=record, by=official)
+    assert MonthlyInvestment.objects.get(project=existing, month=1).completed_amount == Decimal(
+        "800"
+    )
+    february = MonthlyInvestment.objects.get(project=existing, month=2)
+    assert (february.completed_amount, february.note, february.version) == (
+        Decimal("100"),
+        "保留",
+        1,
+    )
+    assert MonthlyInvestment.objects.get(project=other, month=3).completed_amount == Decimal("2000")
+    assert MonthlyInvestment.objects.filter(year=2025).count() == 3
+
+
+def test_a_month_cell_that_is_not_a_number_names_its_column(official, existing):
+    content = xlsx([["项目编号", "2025年1月", "2025年2月"], ["A-1", -1, "十"]])
+    record = preview(official, content, kind="monthly")
+    errors = errors_of(record)
+    assert set(errors) == {(2, "B"), (2, "C")}
+    assert "2025年1月" in record.plan["errors"][0]["column"]
+
+
+@pytest.mark.parametrize("role", ["leader", "manager"])
+def test_only_officials_and_admins_import(client, request, role, ref):
+    client.force_login(request.getfixturevalue(role))
+    assert client.get("/projects/import/").status_code == 403
+    response = client.post(
+        "/projects/import/", {"kind": "register", "file": upload(clean_register())}
+    )
+    assert response.status_code == 403
+    assert client.get("/projects/import/templates/register.xlsx").status_code == 403
+    assert not ProjectImport.objects.exists()
+
+
+def test_the_register_links_to_the_import_page_for_officials_only(client, official, leader):
+    client.force_login(official)
+    assert 'data-testid="import-link"' in client.get("/projects/").content.decode()
+    client.force_login(leader)
+    assert 'data-testid="import-link"' not in client.get("/projects/").content.decode()
+
+
+def test_an_upload_without_a_file_is_answered_422(client, admin_user):
+    client.force_login(admin_user)
+    response = client.post("/projects/import/", {"kind": "register"})
+    assert response.status_code == 422
+    assert not ProjectImport.objects.exists()
