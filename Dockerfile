@@ -1,9 +1,11 @@
-# Production image: gunicorn, Celery worker and beat share it; compose picks the command.
+# Production image: web (gunicorn), the Celery workers (default and PDF queues) and beat share
+# it; docker-compose.yml picks each service's command.
 FROM python:3.11-slim-bookworm
 
 ENV PYTHONDONTWRITEBYTECODE=1 PYTHONUNBUFFERED=1 \
     VIRTUAL_ENV=/app/.venv PATH=/app/.venv/bin:$PATH \
-    DJANGO_SETTINGS_MODULE=hitech_zone.settings
+    DJANGO_SETTINGS_MODULE=hitech_zone.settings \
+    WEB_CONCURRENCY=2
 
 # Pango for WeasyPrint, HarfBuzz's subsetter for fast font subsetting. The PDF font itself
 # ships in static/fonts, so no font package is needed.
@@ -18,8 +20,9 @@ RUN python -m venv .venv && pip install --no-cache-dir --require-hashes -r requi
 COPY --chown=hitech:hitech . .
 RUN python manage.py compile_translations \
     && SECRET_KEY=build-only-not-used-at-run-time python manage.py collectstatic --noinput \
-    && mkdir -p /app/var && chown -R hitech:hitech /app/var /app/locale
+    && mkdir -p /app/var/media && chown -R hitech:hitech /app/var /app/locale
 
 USER hitech
 EXPOSE 8000
-CMD ["gunicorn", "hitech_zone.wsgi:application", "--bind", "0.0.0.0:8000", "--workers", "3", "--access-logfile", "-"]
+# gunicorn takes its number of worker processes from WEB_CONCURRENCY.
+CMD ["gunicorn", "hitech_zone.wsgi:application", "--bind", "0.0.0.0:8000", "--access-logfile", "-"]

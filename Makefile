@@ -9,14 +9,17 @@ export PORT
 export DEBUG ?= 1
 MANAGE := $(BIN)/python manage.py
 
-.PHONY: run test setup check-system check-system-tests venv translations migrate demo lint format check lock clean
+.PHONY: run serve test setup check-system check-system-tests venv translations migrate demo lint format check lock clean
 
 run: setup demo ## Set up, load the demo data and serve on 127.0.0.1:$(PORT) with a worker and beat
 	scripts/run-dev.sh
 
+serve: check-system venv translations ## The production topology (README: Deployment); needs DATABASE_URL, REDIS_URL, SECRET_KEY
+	scripts/serve.sh
+
 test: check-system-tests venv translations ## Set up and run the whole suite
 	@# A queue of the run's own, so no other worker on the same broker takes its tasks.
-	CELERY_DEFAULT_QUEUE=test-$$$$ $(BIN)/pytest; rc=$$?; \
+	CELERY_DEFAULT_QUEUE=test-$$$$ CELERY_PDF_QUEUE=test-$$$$ $(BIN)/pytest; rc=$$?; \
 	if [ $$rc -eq 5 ]; then echo "pytest collected no tests: that is a failure"; exit 1; fi; exit $$rc
 
 setup: check-system venv translations migrate

@@ -24,6 +24,11 @@ def _schedule(sender: Celery, **_kwargs) -> None:
             "schedule": settings.BEAT_HEARTBEAT_SECONDS,
             "kwargs": {"name": "beat"},
         },
+        # Every night at 03:15 Asia/Shanghai: forget task runs older than TASK_RUN_KEEP_DAYS.
+        "task-runs-prune": {
+            "task": "hitech_zone.tasks.task_runs_prune",
+            "schedule": crontab(hour=3, minute=15),
+        },
         # Every day at 08:00 Asia/Shanghai: deadlines two working days away, and overdue issues.
         "issue-deadlines": {
             "task": "inspections.tasks.issue_deadlines_notify",
@@ -61,3 +66,7 @@ def _catch_up_on_start(sender, **_kwargs) -> None:
 
     if settings.BRIEFING_CATCH_UP_ON_START:
         app.send_task("reports.tasks.briefings_catch_up")
+
+
+# Logging, request ids and task timing for every task (cross-cutting signal handlers).
+from hitech_zone import celery_signals  # noqa: E402, F401

@@ -39,6 +39,35 @@ class Heartbeat(models.Model):
         return f"{self.name} @ {self.last_seen:%Y-%m-%d %H:%M:%S}"
 
 
+class TaskRun(models.Model):
+    """One finished run of a Celery task (a retry is a run too), for the metrics page.
+
+    Written by the Celery signals (`hitech_zone.celery_signals`); rows older than
+    TASK_RUN_KEEP_DAYS are deleted every night."""
+
+    class State(models.TextChoices):
+        SUCCESS = "success", _("success")
+        FAILURE = "failure", _("failure")
+        RETRY = "retry", _("retry")
+
+    task_name = models.CharField(_("task"), max_length=200)
+    task_id = models.CharField(_("task id"), max_length=64)
+    queue = models.CharField(_("queue"), max_length=100, blank=True)
+    state = models.CharField(_("state"), max_length=10, choices=State)
+    started_at = models.DateTimeField(_("started at"))
+    duration_ms = models.PositiveIntegerField(_("duration (ms)"))
+    request_id = models.CharField(_("request id"), max_length=64, blank=True)
+
+    class Meta:
+        ordering = ["-started_at", "-id"]
+        indexes = [models.Index(fields=["started_at"], name="taskrun_started_at")]
+        verbose_name = _("task run")
+        verbose_name_plural = _("task runs")
+
+    def __str__(self) -> str:
+        return f"{self.task_name} {self.state} {self.duration_ms} ms"
+
+
 class ReferenceData(models.Model):
     """A coded entry of a list that admins keep: parks, sectors, departments."""
 

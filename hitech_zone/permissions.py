@@ -59,6 +59,10 @@ OWN_PROJECTS = {
 }
 
 
+# Who reads the operations metrics (queues, task runs, heartbeats): officials and admins.
+METRICS_READERS = frozenset({Role.OFFICIAL, Role.ADMIN})
+
+
 class SystemActor:
     """The actor for scheduled jobs and commands that work on the whole register."""
 
@@ -178,4 +182,5 @@ def role_context(request) -> dict[str, Any]:
         "can_edit_any": bool(roles & ALL_PROJECTS[Action.EDIT]),
         "can_read_briefings": bool(roles & ALL_PROJECTS[Action.VIEW]),
         "can_admin": Role.ADMIN in roles,
+        "can_see_metrics": bool(roles & METRICS_READERS),
     }

@@ -1,11 +1,11 @@
 import secrets
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
 
-from hitech_zone.models import ApiToken, Heartbeat, User
+from hitech_zone.models import ApiToken, Heartbeat, TaskRun, User
 
 # Every API key starts with this, so a leaked key is recognisable (e.g. by secret scanners).
 API_KEY_PREFIX = "hz_"
@@ -24,6 +24,34 @@ def heartbeat_record(*, name: str) -> Heartbeat:
     if not updated:
         Heartbeat.objects.create(name=name, last_seen=now, count=1)
     return Heartbeat.objects.get(name=name)
+
+
+def task_run_record(
+    *,
+    task_name: str,
+    task_id: str,
+    queue: str,
+    state: str,
+    started_at: datetime,
+    duration_ms: int,
+    request_id: str,
+) -> TaskRun:
+    return TaskRun.objects.create(
+        task_name=task_name[:200],
+        task_id=(task_id or "")[:64],
+        queue=(queue or "")[:100],
+        state=state,
+        started_at=started_at,
+        duration_ms=max(0, duration_ms),
+        request_id=(request_id or "")[:64],
+    )
+
+
+def task_run_prune(*, keep_days: int, now: datetime | None = None) -> int:
+    """Delete the task runs that started more than `keep_days` days ago; how many."""
+    before = (now or timezone.now()) - timedelta(days=keep_days)
+    deleted, _by_model = TaskRun.objects.filter(started_at__lt=before).delete()
+    return deleted
 
 
 def api_token_issue(*, token: ApiToken) -> str:

@@ -25,6 +25,14 @@ urlpatterns = [
     path(
         "account/tokens/<int:pk>/revoke/", account_views.api_token_revoke, name="api_token_revoke"
     ),
+    # Health checks for the load balancer and the orchestrator (public), and the
+    # operations metrics (officials and admins; Prometheus may send an API key).
+    path("healthz/live", account_views.healthz_live, name="healthz_live"),
+    path("healthz/ready", account_views.healthz_ready, name="healthz_ready"),
+    path("healthz/beat", account_views.healthz_beat, name="healthz_beat"),
+    path("healthz/worker", account_views.healthz_worker, name="healthz_worker"),
+    path("metrics/", account_views.metrics_page, name="metrics"),
+    path("metrics/prometheus", account_views.metrics_prometheus, name="metrics_prometheus"),
     # The JSON API for the city's platform: token auth, never the sign-in redirect.
     path("api/v1/", api.urls()),
     path("admin/", admin.site.urls),

@@ -1,13 +1,15 @@
-"""The signed-in user's own account pages: API tokens for the JSON API."""
+"""The signed-in user's own account pages (API tokens for the JSON API), the public
+health checks (/healthz/...) and the operations metrics for officials and admins."""
 
 from django.contrib import messages
-from django.http import HttpRequest, HttpResponse
+from django.contrib.auth.decorators import login_not_required
+from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
-from django.views.decorators.http import require_GET, require_POST
+from django.views.decorators.http import require_GET, require_POST, require_safe
 
-from hitech_zone import selectors, services
+from hitech_zone import health, metrics, permissions, selectors, services
 from hitech_zone.forms import ApiTokenForm
 from hitech_zone.models import ApiToken
 
@@ -52,3 +54,86 @@ def api_token_revoke(request: HttpRequest, pk: int) -> HttpResponse:
     services.api_token_revoke(token=token)
     messages.success(request, _("The token “%(name)s” is revoked.") % {"name": token.name})
     return redirect("api_token_list")
+
+
+# ---------------------------------------------------------------- health (public)
+# For the load balancer and the orchestrator: no sign-in, and nothing in the answer but
+# check names, states and short reasons.
+
+
+def _health_response(checks: list[health.Check]) -> JsonResponse:
+    ok = all(check.ok for check in checks)
+    body = {
+        "status": "ok" if ok else "fail",
+        "checks": {check.name: check.as_dict() for check in checks},
+    }
+    if not ok:
+        body["failed"] = [check.name for check in checks if not check.ok]
+    response = JsonResponse(body, status=200 if ok else 503)
+    # The failing check has logged a warning with the cause; a probe asking every few
+    # seconds should not add a "Service Unavailable" error each time.
+    response._has_been_logged = True
+    return response
+
+
+@login_not_required
+@require_safe
+@never_cache
+def healthz_live(request: HttpRequest) -> JsonResponse:
+    """The process is up and answers (no database, no broker)."""
+    return JsonResponse({"status": "ok"})
+
+
+@login_not_required
+@require_safe
+@never_cache
+def healthz_ready(request: HttpRequest) -> JsonResponse:
+    """The database and the broker answer, and every migration is applied."""
+    return _health_response(health.readiness())
+
+
+@login_not_required
+@require_safe
+@never_cache
+def healthz_beat(request: HttpRequest) -> JsonResponse:
+    """Beat's heartbeat job ran within three of its intervals."""
+    return _health_response([health.beat()])
+
+
+@login_not_required
+@require_safe
+@never_cache
+def healthz_worker(request: HttpRequest) -> JsonResponse:
+    """A worker answers: a recent worker heartbeat, or a ping where the broker has one."""
+    return _health_response([health.worker()])
+
+
+# ---------------------------------------------------------------- metrics (operators)
+
+
+@require_GET
+def metrics_page(request: HttpRequest) -> HttpResponse:
+    """Queue lengths, task durations over the last 24 hours, briefing render times and
+    heartbeats, for officials and admins."""
+    permissions.require_role(request.user, *permissions.METRICS_READERS)
+    return render(request, "hitech_zone/metrics.html", {"metrics": metrics.snapshot()})
+
+
+@login_not_required
+@require_GET
+def metrics_prometheus(request: HttpRequest) -> HttpResponse:
+    """The same figures for Prometheus. A scraper sends an API key
+    (`Authorization: Bearer <key>`) of an official or admin; a browser its session."""
+    user = request.user
+    scheme, _space, key = request.headers.get("Authorization", "").partition(" ")
+    if scheme.lower() == "bearer":
+        user = services.api_token_authenticate(key=key.strip())
+    if user is None or not user.is_authenticated:
+        response = HttpResponse(_("Sign in or send an API key."), status=401)
+        response["WWW-Authenticate"] = 'Bearer realm="metrics"'
+        return response
+    permissions.require_role(user, *permissions.METRICS_READERS)
+    return HttpResponse(
+        metrics.prometheus_text(metrics.snapshot()),
+        content_type="text/plain; version=0.0.4; charset=utf-8",
+    )

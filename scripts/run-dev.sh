@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Serves the app with a Celery worker and beat beside it; stops all three together.
+# Serves the app with a Celery worker (both queues) and beat beside it; stops all three together.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 BIN=.venv/bin
@@ -14,8 +14,12 @@ stop() {
 trap stop INT TERM EXIT
 
 if [ -n "${REDIS_URL:-}" ]; then broker="Redis at $REDIS_URL"; else broker="the file broker in var/celery"; fi
-echo "Celery worker and beat on $broker"
-"$BIN/celery" -A hitech_zone worker --loglevel=INFO --concurrency=2 --without-gossip --without-mingle &
+# One worker takes both queues here: the default one and the briefings' PDF queue.
+queues=$("$BIN/python" manage.py shell -c \
+  "from django.conf import settings as s; print(f'{s.CELERY_TASK_DEFAULT_QUEUE},{s.CELERY_PDF_QUEUE}')" | tail -n 1)
+echo "Celery worker (queues $queues) and beat on $broker"
+"$BIN/celery" -A hitech_zone worker --loglevel=INFO --concurrency=2 --without-gossip --without-mingle \
+  -Q "$queues" &
 pids+=($!)
 "$BIN/celery" -A hitech_zone beat --loglevel=INFO --schedule var/celerybeat-schedule &
 pids+=($!)

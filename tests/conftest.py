@@ -159,6 +159,8 @@ def celery_processes(transactional_db) -> Iterator[CeleryProcesses]:
         **os.environ,
         "DATABASE_URL": database_url_for_subprocess(),
         "CELERY_DEFAULT_QUEUE": queue,
+        # Briefing renders too: a worker on the test's queue takes everything the test asks.
+        "CELERY_PDF_QUEUE": queue,
         "DEBUG": "1",
         # Beat in a test fires what the test asks for, not a catch-up of past briefings.
         "BRIEFING_CATCH_UP_ON_START": "0",

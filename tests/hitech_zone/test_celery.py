@@ -59,3 +59,12 @@ def test_beat_fires_the_schedule_and_a_worker_runs_it(celery_processes, tmp_path
     )
     assert beat_runs, f"beat did not fire twice; logs:\n{celery_processes.log_text()}"
     assert beat_runs.last_seen is not None
+
+
+def test_briefing_renders_go_to_the_pdf_queue_and_the_rest_to_the_default(settings):
+    router = app.amqp.router
+    assert router.route({}, "reports.tasks.briefing_generate")["queue"].name == (
+        settings.CELERY_PDF_QUEUE
+    )
+    for task in ("reports.tasks.slip_detect", "inspections.tasks.issue_deadlines_notify"):
+        assert router.route({}, task)["queue"].name == settings.CELERY_TASK_DEFAULT_QUEUE
