@@ -10,6 +10,9 @@ from reports.alerts import alerts_refresh, lock_slip_detection
 from reports.escalation import alerts_escalate
 from reports.forecasting import projections_refresh
 
+# The heartbeat each run of the job records, shown on the alerts page.
+HEARTBEAT_NAME = "slip-detect"
+
 
 def slip_detect(*, now: datetime | None = None) -> dict[str, int]:
     """Refresh the milestone projections, then the alerts (which read the projections),

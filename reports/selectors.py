@@ -13,6 +13,7 @@ from inspections.models import Issue
 from projects import lights
 from projects import selectors as project_selectors
 from projects.models import Milestone, Project
+from reports import detection
 from reports.alerts import alert_message
 from reports.models import Alert, Briefing, BriefingSubscription, MilestoneProjection
 
@@ -126,7 +127,7 @@ def alert_list_open(*, user, limit: int = 500) -> list[Alert]:
 
 
 def slip_detect_last_run() -> Heartbeat | None:
-    return Heartbeat.objects.filter(name="slip-detect").first()
+    return Heartbeat.objects.filter(name=detection.HEARTBEAT_NAME).first()
 
 
 def milestone_projections_for_project(*, project_id: int) -> list[MilestoneProjection]:

@@ -14,7 +14,6 @@ logger = logging.getLogger(__name__)
 # Faults that pass: the database or the broker restarting, a full disk being cleared.
 TRANSIENT = (OperationalError, InterfaceError, ConnectionError, TimeoutError, OSError)
 MAX_RETRIES = 5
-SLIP_DETECT_HEARTBEAT = "slip-detect"
 
 
 def _moment(now: str | None) -> datetime | None:
@@ -30,10 +29,10 @@ def _moment(now: str | None) -> datetime | None:
 )
 def slip_detect_task(*, now: str | None = None) -> dict:
     from hitech_zone.services import heartbeat_record
-    from reports.detection import slip_detect
+    from reports.detection import HEARTBEAT_NAME, slip_detect
 
     result = slip_detect(now=_moment(now))
-    heartbeat_record(name=SLIP_DETECT_HEARTBEAT)
+    heartbeat_record(name=HEARTBEAT_NAME)
     return result
 
 
