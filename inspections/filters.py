@@ -4,15 +4,28 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from hitech_zone import permissions
+from hitech_zone.forms import CodeChoiceField
+from hitech_zone.widgets import LongSelect
 from inspections.models import Department, Issue, IssueCategory
 from projects.models import Project
 
 
+class CodeChoiceFilter(django_filters.ModelChoiceFilter):
+    """A reference row by its code; a code with NUL in it is refused, not looked up."""
+
+    field_class = type(
+        "CodeChoiceFilterField", (CodeChoiceField, django_filters.fields.ModelChoiceField), {}
+    )
+
+
 class IssueFilterSet(django_filters.FilterSet):
     project = django_filters.ModelChoiceFilter(
-        queryset=Project.objects.none(), label=_("Project"), empty_label=_("All")
+        queryset=Project.objects.none(),
+        label=_("Project"),
+        empty_label=_("All"),
+        widget=LongSelect,
     )
-    category = django_filters.ModelChoiceFilter(
+    category = CodeChoiceFilter(
         queryset=IssueCategory.objects.all(),
         to_field_name="code",
         label=_("Issue category"),
@@ -37,9 +50,9 @@ class IssueFilterSet(django_filters.FilterSet):
 
     def __init__(self, *args, user, **kwargs) -> None:
         super().__init__(*args, **kwargs)
-        self.filters["project"].queryset = permissions.scope(user, Project.objects.all()).order_by(
-            "code"
-        )
+        self.filters["project"].queryset = permissions.scope(
+            user, Project.objects.only("pk", "code", "name")
+        ).order_by("code")
 
     def filter_overdue(self, queryset: QuerySet[Issue], name: str, value: str) -> QuerySet[Issue]:
         if value != "1":

@@ -194,7 +194,15 @@ class Issue(models.Model):
                 name="issue_closed_has_closed_at",
             ),
         ]
-        indexes = [models.Index(fields=["status", "deadline"], name="issue_status_deadline_idx")]
+        indexes = [
+            models.Index(fields=["status", "deadline"], name="issue_status_deadline_idx"),
+            # Issues not yet closed, per project: the open-issue lists and counts.
+            models.Index(
+                fields=["project", "deadline"],
+                condition=~Q(status="closed"),
+                name="issue_open_idx",
+            ),
+        ]
 
     def __str__(self) -> str:
         return self.title

@@ -58,7 +58,7 @@ def issue_list(*, user, as_of: date) -> QuerySet[Issue]:
     """Every issue the user may see, with what lists and exports show."""
     return (
         permissions.scope(user, Issue.objects.all())
-        .select_related("project", "department", "raised_by")
+        .select_related("project", "category", "department", "raised_by")
         .annotate(
             overdue_rank=Case(When(deadline__lt=as_of, then=Value(0)), default=Value(1)),
         )

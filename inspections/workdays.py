@@ -20,6 +20,7 @@ loads the missing years in one more query, so answers are never wrong, only dear
 
 from __future__ import annotations
 
+import functools
 from datetime import date, datetime, timedelta
 from typing import Literal
 
@@ -43,8 +44,11 @@ def _check_date(d: object) -> date:
     return d
 
 
+@functools.lru_cache(maxsize=8192)
 def _official_workday(d: date) -> bool | None:
-    """The package's answer, or None when it has no data for the year."""
+    """The package's answer, or None when it has no data for the year. Cached: the
+    package's tables are fixed for the life of the process, and counting the working days
+    an old deadline is overdue asks about every day since (make bench, issue list)."""
     try:
         return chinese_calendar.is_workday(d)
     except NotImplementedError:

@@ -4,6 +4,7 @@ from django.db.models import Q, QuerySet
 from django.utils.translation import gettext_lazy as _
 
 from hitech_zone import permissions
+from hitech_zone.widgets import LongSelect
 from projects.lights import Light
 from projects.models import Park, Project, Sector
 
@@ -38,6 +39,7 @@ class ProjectFilterSet(django_filters.FilterSet):
         queryset=get_user_model().objects.none(),
         label=_("Responsible person"),
         empty_label=_("All"),
+        widget=LongSelect,
     )
     category = django_filters.ChoiceFilter(
         choices=Project.Category.choices, label=_("Category"), empty_label=_("All")
@@ -52,7 +54,10 @@ class ProjectFilterSet(django_filters.FilterSet):
         # Offer only people responsible for projects this user may see.
         visible = permissions.scope(user, Project.objects.all()).values("responsible_person")
         self.filters["responsible_person"].queryset = (
-            get_user_model().objects.filter(pk__in=visible).order_by("full_name", "username")
+            get_user_model()
+            .objects.filter(pk__in=visible)
+            .only("pk", "username", "full_name")
+            .order_by("full_name", "username")
         )
 
     def search(self, queryset: QuerySet[Project], name: str, value: str) -> QuerySet[Project]:

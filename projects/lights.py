@@ -54,6 +54,7 @@ class Light(models.TextChoices):
 
 
 RANKS = {Light.GREEN: 0, Light.YELLOW: 1, Light.RED: 2}
+LIGHT_OF_RANK = {rank: light for light, rank in RANKS.items()}
 
 # Projects that are meant to move, so a long silence is a warning (not 储备 or 竣工).
 ACTIVE_STATUSES = (

@@ -207,7 +207,20 @@ class Milestone(models.Model):
                 fields=["project", "sequence"], name="milestone_sequence_unique_per_project"
             ),
         ]
-        indexes = [models.Index(fields=["baseline_date"], name="milestone_baseline_idx")]
+        indexes = [
+            models.Index(fields=["baseline_date"], name="milestone_baseline_idx"),
+            # The open milestones, per project (the lights) and by date (the slip job).
+            models.Index(
+                fields=["project", "baseline_date"],
+                condition=Q(actual_date__isnull=True),
+                name="milestone_open_idx",
+            ),
+            models.Index(
+                fields=["baseline_date"],
+                condition=Q(actual_date__isnull=True),
+                name="milestone_open_baseline_idx",
+            ),
+        ]
 
     def __str__(self) -> str:
         return f"{self.project} · {self.name}"

@@ -30,8 +30,23 @@ def _locked(instance: models.Model, expected_version: int | None) -> models.Mode
     return current
 
 
-def _save(instance: models.Model, *, by, update_fields: list[str] | None = None, reason: str = ""):
-    instance.full_clean()
+def _save(
+    instance: models.Model,
+    *,
+    by,
+    update_fields: list[str] | None = None,
+    reason: str = "",
+    planned: bool = False,
+):
+    if planned:
+        # Values from an import plan, which resolved every reference and code before the
+        # preview: only the field checks run here. The database still refuses a duplicate
+        # code, a missing reference or a broken constraint, and the import rolls back.
+        # The skipped checks cost six queries a row (make bench: 5,000 rows).
+        references = [f.name for f in instance._meta.fields if f.is_relation]
+        instance.full_clean(exclude=references, validate_unique=False, validate_constraints=False)
+    else:
+        instance.full_clean()
     instance._history_user = by
     if reason:
         instance._change_reason = reason
@@ -44,10 +59,10 @@ def _save(instance: models.Model, *, by, update_fields: list[str] | None = None,
 
 
 @transaction.atomic
-def project_create(*, by, reason: str = "", **fields: Any) -> Project:
-    """A new project in the register (e.g. from an imported sheet); its history starts
-    with who created it."""
-    return _save(Project(**fields), by=by, reason=reason)
+def project_create(*, by, reason: str = "", planned: bool = False, **fields: Any) -> Project:
+    """A new project in the register (e.g. from an imported sheet: `planned`, see
+    `_save`); its history starts with who created it."""
+    return _save(Project(**fields), by=by, reason=reason, planned=planned)
 
 
 @transaction.atomic

@@ -176,7 +176,7 @@ def _apply_row(planned: PlannedRow, *, kind: str, by, reason: str) -> None:
                 **planned.values,
             )
         elif planned.action == Action.CREATE:
-            services.project_create(by=by, reason=reason, **planned.values)
+            services.project_create(by=by, reason=reason, planned=True, **planned.values)
         else:
             services.project_update(
                 project=planned.target,

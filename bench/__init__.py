@@ -1,0 +1,1 @@
+"""`make bench`: the hot paths measured at zone, city and province scale (README: Performance)."""

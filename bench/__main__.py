@@ -1,0 +1,316 @@
+"""`python -m bench` (`make bench`): every hot path at zone, city and province scale, each
+beside the floor (the bare framework) measured in the same run. Prints a table per scale
+and writes bench/results/latest.json. README: Performance."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import sys
+import time
+from datetime import UTC, datetime
+
+from bench.environment import RESULTS, prepare
+
+SCALES = {"zone": 28, "city": 1_000, "province": 10_000}
+BRIEFING_SCALES = ("zone", "city")
+IMPORT_ROWS = 5_000
+
+# (scale or None for every scale, what, limit): README "Performance" keeps the same table.
+TARGETS = {
+    "page_p95_ms": {"zone": 50, "province": 150},
+    "page_ratio_zone": 4.0,
+    "throughput_share": 0.25,
+    "slip_seconds_province": 10.0,
+    "monthly_briefing": {"zone": (3.0, 300), "city": (20.0, 600)},
+    "import_apply": (30.0, 400),
+}
+
+
+def _table(title: str, header: list[str], rows: list[list]) -> str:
+    widths = [max(len(str(cell)) for cell in column) for column in zip(header, *rows, strict=True)]
+    line = "  ".join(f"{{:<{w}}}" for w in widths)
+    out = [f"\n{title}", line.format(*header), line.format(*("-" * w for w in widths))]
+    out += [line.format(*(str(cell) for cell in row)) for row in rows]
+    return "\n".join(out)
+
+
+def _pages(client, token: str, project_code: str) -> dict:
+    from bench.measure import page
+
+    floor = page(client, "/bench/floor/")
+    api = {"Authorization": f"Bearer {token}"}
+    measured = {
+        "dashboard": page(client, "/"),
+        "register": page(client, "/projects/"),
+        "register_filtered": page(client, "/projects/?status=construction&sort=-total"),
+        "project_page": page(client, f"/projects/{project_code}/"),
+        "issue_list": page(client, "/issues/"),
+        "api_project_list": page(client, "/api/v1/projects", headers=api),
+    }
+    for result in measured.values():
+        result["ratio_to_floor"] = round(result["median_ms"] / floor["median_ms"], 1)
+    return {"floor": floor, **measured}
+
+
+def _slip_detection() -> dict:
+    from bench.measure import counted_queries
+    from reports.detection import slip_detect
+
+    runs = {}
+    for name in ("first_run", "rerun"):
+        with counted_queries() as captured:
+            started = time.perf_counter()
+            summary = slip_detect()
+            seconds = time.perf_counter() - started
+        queries = len(captured)
+        runs[name] = {"seconds": round(seconds, 2), "queries": queries, "summary": summary}
+    return runs
+
+
+def _scale(name: str, *, throughput_seconds: int) -> dict:
+    from django.test import Client
+
+    from bench import data
+    from bench.measure import child, throughput
+    from hitech_zone.models import User
+    from hitech_zone.services import api_token_create
+    from projects.models import Project
+
+    data.reset()
+    started = time.perf_counter()
+    counts = data.populate(SCALES[name])
+    result: dict = {"counts": counts, "populate_seconds": round(time.perf_counter() - started, 1)}
+    print(f"\n[{name}] data ready in {result['populate_seconds']} s: {counts}", flush=True)
+
+    result["slip_detection"] = _slip_detection()
+    official = User.objects.get(username="official")
+    client = Client()
+    client.force_login(official)
+    _token, key = api_token_create(user=official, name="bench")
+    code = Project.objects.filter(is_demo=True).order_by("code").values_list("code", flat=True)[0]
+    result["pages"] = _pages(client, key, code)
+    print(f"[{name}] pages measured", flush=True)
+    if throughput_seconds:
+        rps = throughput(
+            {"floor": "/bench/floor/", "dashboard": "/", "register": "/projects/"},
+            f"sessionid={client.cookies['sessionid'].value}",
+            seconds=throughput_seconds,
+        )
+        result["throughput_rps"] = rps
+        result["throughput_share"] = {
+            page: round(rps[page] / rps["floor"], 3) for page in ("dashboard", "register")
+        }
+        print(f"[{name}] throughput measured", flush=True)
+    if name in BRIEFING_SCALES:
+        result["briefings"] = {
+            "weekly": child("briefing", "weekly"),
+            "monthly": child("briefing", "monthly"),
+            "floor": child("briefing-floor"),
+        }
+        print(f"[{name}] briefings rendered", flush=True)
+    return result
+
+
+def _import() -> dict:
+    from bench import data
+    from bench.measure import child
+
+    data.reset()
+    data.populate(SCALES["zone"])
+    child("write-workbook", str(IMPORT_ROWS))
+    preview = child("import-preview", str(IMPORT_ROWS))
+    applied = child("import-apply", str(preview.pop("record")))
+    return {"rows": IMPORT_ROWS, "dry_run": preview, "apply": applied}
+
+
+def _targets(results: dict) -> list[list]:
+    """Each target of the performance issue, with the figure that meets or misses it."""
+    rows = []
+    scales = results["scales"]
+    hot = ("dashboard", "register", "register_filtered", "project_page", "issue_list")
+    for scale, limit in TARGETS["page_p95_ms"].items():
+        if scale in scales:
+            worst = max(scales[scale]["pages"][p]["p95_ms"] for p in hot)
+            rows.append([f"page p95, {scale}", f"≤ {limit} ms", f"{worst} ms", worst <= limit])
+    if "zone" in scales:
+        worst = max(scales["zone"]["pages"][p]["ratio_to_floor"] for p in hot)
+        limit = TARGETS["page_ratio_zone"]
+        rows.append(["page / floor, zone", f"≤ {limit} ×", f"{worst} ×", worst <= limit])
+    if len(scales) > 1:
+        same = all(
+            len({scales[s]["pages"][p]["queries"] for s in scales}) == 1
+            for p in (*hot, "api_project_list")
+        )
+        rows.append(["queries per page", "same at every scale", "same" if same else "grow", same])
+    for scale, figures in scales.items():
+        if "throughput_share" in figures:
+            share = figures["throughput_share"]["dashboard"]
+            limit = TARGETS["throughput_share"]
+            rows.append(
+                [
+                    f"dashboard rps / floor, {scale}",
+                    f"≥ {limit:.0%}",
+                    f"{share:.0%}",
+                    share >= limit,
+                ]
+            )
+    if "province" in scales:
+        slip = scales["province"]["slip_detection"]["first_run"]
+        limit = TARGETS["slip_seconds_province"]
+        rows.append(
+            ["slip job, province", f"≤ {limit} s", f"{slip['seconds']} s", slip["seconds"] <= limit]
+        )
+    if len(scales) > 1:
+        queries = {s: scales[s]["slip_detection"]["first_run"]["queries"] for s in scales}
+        bounded = max(queries.values()) - min(queries.values()) <= 5
+        rows.append(["slip job queries", "bounded", str(queries), bounded])
+    for scale, (seconds, mb) in TARGETS["monthly_briefing"].items():
+        if scale in scales and "briefings" in scales[scale]:
+            monthly = scales[scale]["briefings"]["monthly"]
+            ok = monthly["seconds"] <= seconds and monthly["peak_rss_mb"] <= mb
+            rows.append(
+                [
+                    f"monthly briefing, {scale}",
+                    f"≤ {seconds} s, ≤ {mb} MB",
+                    f"{monthly['seconds']} s, {monthly['peak_rss_mb']} MB",
+                    ok,
+                ]
+            )
+    if "import" in results:
+        seconds, mb = TARGETS["import_apply"]
+        applied = results["import"]["apply"]
+        ok = (
+            applied["seconds"] <= seconds
+            and applied["peak_rss_mb"] <= mb
+            and applied["history_rows_written"] >= IMPORT_ROWS
+        )
+        rows.append(
+            [
+                f"import {IMPORT_ROWS} rows, apply",
+                f"≤ {seconds} s, ≤ {mb} MB, history",
+                f"{applied['seconds']} s, {applied['peak_rss_mb']} MB, "
+                f"{applied['history_rows_written']} history rows",
+                ok,
+            ]
+        )
+    return rows
+
+
+def _scale_report(scale: str, figures: dict) -> str:
+    out = []
+    counts = ", ".join(f"{k} {v:,}" for k, v in figures["counts"].items())
+    pages = figures["pages"]
+    out.append(
+        _table(
+            f"== {scale} ({counts})",
+            ["page", "median ms", "p95 ms", "queries", "× floor"],
+            [
+                [n, p["median_ms"], p["p95_ms"], p["queries"], p.get("ratio_to_floor", 1.0)]
+                for n, p in pages.items()
+            ],
+        )
+    )
+    if "throughput_rps" in figures:
+        rps = figures["throughput_rps"]
+        out.append(
+            _table(
+                "gunicorn, 2 sync workers, wrk on loopback",
+                ["path", "requests/s", "share of floor"],
+                [[p, r, f"{r / rps['floor']:.0%}"] for p, r in rps.items()],
+            )
+        )
+    slip = figures["slip_detection"]
+    out.append(
+        _table(
+            "slip detection",
+            ["run", "seconds", "queries"],
+            [[run, v["seconds"], v["queries"]] for run, v in slip.items()],
+        )
+    )
+    if "briefings" in figures:
+        out.append(
+            _table(
+                "briefing render (own process)",
+                ["briefing", "seconds", "peak RSS MB", "RSS before MB", "PDF KB"],
+                [
+                    [k, v["seconds"], v["peak_rss_mb"], v["rss_before_mb"], v["pdf_kb"]]
+                    for k, v in figures["briefings"].items()
+                ],
+            )
+        )
+    return "\n".join(out)
+
+
+def _report(results: dict) -> str:
+    out = [f"Engine: {results['engine']} · {results['machine']}"]
+    if "import" in results:
+        imp = results["import"]
+        out.append(
+            _table(
+                f"Excel import, {imp['rows']:,} new projects (own process)",
+                ["step", "seconds", "peak RSS MB", "RSS before MB"],
+                [
+                    [
+                        step,
+                        imp[step]["seconds"],
+                        imp[step]["peak_rss_mb"],
+                        imp[step]["rss_before_mb"],
+                    ]
+                    for step in ("dry_run", "apply")
+                ],
+            )
+        )
+    out.append(
+        _table(
+            "Targets",
+            ["target", "goal", "measured", "met"],
+            [[*row[:3], "yes" if row[3] else "NO"] for row in results["targets"]],
+        )
+    )
+    return "\n".join(out)
+
+
+def main(argv: list[str]) -> int:
+    parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__)
+    parser.add_argument("--scales", default=",".join(SCALES), help="zone,city,province")
+    parser.add_argument("--throughput-seconds", type=int, default=8, help="0 skips gunicorn")
+    parser.add_argument("--no-import", action="store_true", help="skip the Excel import")
+    args = parser.parse_args(argv)
+    scales = [s for s in args.scales.split(",") if s]
+    prepare()
+    import django
+
+    django.setup()
+    from django.core.management import call_command
+
+    call_command("migrate", verbosity=0)
+    started = time.perf_counter()
+    results: dict = {
+        "engine": os.environ["BENCH_ENGINE"],
+        "machine": f"{os.cpu_count()} cores · Python {platform.python_version()} · "
+        f"Django {django.get_version()}",
+        "started_at": datetime.now(UTC).isoformat(timespec="seconds"),
+        "command": "make bench"
+        + (" (DATABASE_URL=postgres…)" if "postgres" in os.environ["BENCH_ENGINE"] else ""),
+        "scales": {},
+    }
+    for scale in scales:
+        results["scales"][scale] = _scale(scale, throughput_seconds=args.throughput_seconds)
+        print(_scale_report(scale, results["scales"][scale]), flush=True)
+    if not args.no_import:
+        results["import"] = _import()
+    results["targets"] = _targets(results)
+    results["seconds"] = round(time.perf_counter() - started)
+    print(_report(results))
+    print(f"\nBench ran in {results['seconds']} s.")
+    path = RESULTS / ("latest.json" if set(scales) == set(SCALES) else "latest-partial.json")
+    path.write_text(json.dumps(results, indent=2, ensure_ascii=False, default=str))
+    print(f"Figures written to {path.relative_to(RESULTS.parent.parent)}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
