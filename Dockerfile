@@ -7,10 +7,11 @@ ENV PYTHONDONTWRITEBYTECODE=1 PYTHONUNBUFFERED=1 \
     DJANGO_SETTINGS_MODULE=hitech_zone.settings \
     WEB_CONCURRENCY=2
 
-# Pango for WeasyPrint, HarfBuzz's subsetter for fast font subsetting. The PDF font itself
+# Pango for WeasyPrint, HarfBuzz's subsetter for fast font subsetting, the PostgreSQL client
+# tools for `make backup`. The PDF font itself
 # ships in static/fonts, so no font package is needed.
 RUN apt-get update \
-    && apt-get install -y --no-install-recommends libpango-1.0-0 libpangoft2-1.0-0 libfontconfig1 libharfbuzz-subset0 curl \
+    && apt-get install -y --no-install-recommends libpango-1.0-0 libpangoft2-1.0-0 libfontconfig1 libharfbuzz-subset0 curl postgresql-client \
     && rm -rf /var/lib/apt/lists/* \
     && useradd --create-home --uid 10001 hitech
 

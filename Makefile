@@ -9,7 +9,7 @@ export PORT
 export DEBUG ?= 1
 MANAGE := $(BIN)/python manage.py
 
-.PHONY: run serve test setup check-system check-system-tests venv translations migrate demo lint format check lock clean
+.PHONY: run serve test setup check-system check-system-tests venv translations migrate demo lint format check lock audit scan backup restore bench clean
 
 run: setup demo ## Set up, load the demo data and serve on 127.0.0.1:$(PORT) with a worker and beat
 	scripts/run-dev.sh
@@ -46,6 +46,13 @@ migrate: venv
 demo: migrate
 	$(MANAGE) load_demo
 
+bench: check-system venv translations ## Hot paths at zone, city and province scale (README: Performance); PostgreSQL when DATABASE_URL is set
+	@# The load generator is Debian's wrk; installed here when this user may.
+	@command -v wrk >/dev/null || { [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null && \
+	  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk >/dev/null; } || \
+	  { echo "The throughput figures need wrk: apt-get install wrk"; exit 1; }
+	$(BIN)/python -m bench $(BENCH_ARGS)
+
 lint: venv ## ruff, Django's checks, and no model change without a migration
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
@@ -56,6 +63,19 @@ lint: venv ## ruff, Django's checks, and no model change without a migration
 format: venv
 	$(BIN)/ruff check --fix .
 	$(BIN)/ruff format .
+
+audit: venv ## bandit on our code, pip-audit on the locked requirements
+	scripts/security_audit.sh
+
+scan: venv translations ## Passive security scan (wapiti) of the app on loopback, DEBUG off (README: Security)
+	scripts/passive_scan.sh
+
+backup: venv translations ## Database dump + media + manifest in one file in DIR (default var/backups/); README: Backups
+	$(MANAGE) backup $(if $(DIR),--output-dir "$(DIR)")
+
+restore: venv translations ## Restore FILE=... into an empty database and media folder (FORCE=1 replaces what is there)
+	@test -n "$(FILE)" || { echo "Usage: make restore FILE=var/backups/hitech-zone-<time>.tar [FORCE=1]"; exit 2; }
+	$(MANAGE) restore "$(FILE)" $(if $(FORCE),--force)
 
 lock: ## Re-pin requirements/*.txt from requirements/*.in
 	$(BIN)/pip install --quiet pip-tools

@@ -6,7 +6,7 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
 from hitech_zone import services
-from hitech_zone.models import ApiToken, Heartbeat, User
+from hitech_zone.models import ApiToken, AuditEntry, Heartbeat, User
 
 admin.site.site_header = _("Hi-tech Zone Key Project Dispatch · Administration")
 admin.site.site_title = _("Hi-tech Zone administration")
@@ -86,3 +86,24 @@ class ApiTokenAdmin(admin.ModelAdmin):
             % {"count": len(tokens)},
             messages.SUCCESS,
         )
+
+
+@admin.register(AuditEntry)
+class AuditEntryAdmin(admin.ModelAdmin):
+    """The audit log, read-only: nobody adds, changes or deletes an entry here."""
+
+    list_display = ("occurred_at", "action", "username", "target", "ip_address")
+    list_filter = ("action",)
+    search_fields = ("username", "target", "ip_address")
+    date_hierarchy = "occurred_at"
+    list_select_related = ("user",)
+    readonly_fields = [field.name for field in AuditEntry._meta.fields]
+
+    def has_add_permission(self, request) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return False

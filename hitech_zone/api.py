@@ -16,7 +16,7 @@ from ninja import NinjaAPI
 from ninja.errors import AuthenticationError
 from ninja.security import HttpBearer
 
-from hitech_zone import services
+from hitech_zone import audit, permissions, services
 from inspections.api import router as inspections_router
 from projects.api import router as projects_router
 from reports.api import router as reports_router
@@ -53,7 +53,19 @@ class ApiKeyAuth(HttpBearer):
         return user
 
 
-api = NinjaAPI(
+class AuditedNinjaAPI(NinjaAPI):
+    """Records the API's refusals in the audit log like the web's: each 403, and each 404
+    that hides a row out of the key's reach. (Ninja answers its views' exceptions itself,
+    so the web's middleware never sees them.)"""
+
+    def on_exception(self, request: HttpRequest, exc: Exception) -> HttpResponse:
+        response = super().on_exception(request, exc)
+        if response.status_code == 403 or isinstance(exc, permissions.OutOfReach):
+            audit.access_denied(request, status=response.status_code, reason=str(exc))
+        return response
+
+
+api = AuditedNinjaAPI(
     title="Hi-tech Zone Key Project Dispatch API",
     version="1",
     description=DESCRIPTION,
@@ -101,3 +113,10 @@ def urls() -> tuple[list[URLPattern | URLResolver], str, str]:
     patterns, app_name, namespace = api.urls
     _exempt_from_login(patterns)
     return patterns, app_name, namespace
+
+
+@login_not_required
+def not_found(request: HttpRequest, *args, **kwargs) -> HttpResponse:
+    """Any other address under /api/ (e.g. /api/v1/projects/ with an empty code): 404 in
+    JSON like the operations' own, not the web's HTML page or its sign-in redirect."""
+    return api.create_response(request, {"detail": _("No such API address.")}, status=404)

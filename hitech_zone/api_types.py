@@ -14,6 +14,7 @@ from ninja.pagination import PaginationBase
 from pydantic import PlainSerializer, WithJsonSchema
 
 from hitech_zone.money import quantize_money
+from hitech_zone.paging import page_rows
 
 # Largest id a database integer column holds; larger ones are refused (422), not looked up.
 MAX_ID = 2**63 - 1
@@ -116,5 +117,5 @@ class PageNumber(PaginationBase):
             "count": self._items_count(queryset),
             "page": pagination.page,
             "page_size": pagination.page_size,
-            "items": queryset[offset : offset + pagination.page_size],
+            "items": page_rows(queryset, offset=offset, limit=pagination.page_size),
         }

@@ -1,10 +1,11 @@
 """The Celery app. Every scheduled job is listed here, and only here."""
 
+import logging
 import os
 
 from celery import Celery
 from celery.schedules import crontab
-from celery.signals import beat_init
+from celery.signals import beat_init, worker_ready
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "hitech_zone.settings")
 
@@ -23,6 +24,13 @@ def _schedule(sender: Celery, **_kwargs) -> None:
             "task": "hitech_zone.tasks.heartbeat_record",
             "schedule": settings.BEAT_HEARTBEAT_SECONDS,
             "kwargs": {"name": "beat"},
+        },
+        # Every minute (OUTBOX_FLUSH_SECONDS): send the tasks that wait in the outbox because
+        # the broker was down when they were asked for. Beat needs the broker to send this
+        # too, so it is the first tick after the broker is back that drains the outbox.
+        "outbox-flush": {
+            "task": "hitech_zone.tasks.outbox_flush",
+            "schedule": settings.OUTBOX_FLUSH_SECONDS,
         },
         # Every night at 03:15 Asia/Shanghai: forget task runs older than TASK_RUN_KEEP_DAYS.
         "task-runs-prune": {
@@ -66,6 +74,18 @@ def _catch_up_on_start(sender, **_kwargs) -> None:
 
     if settings.BRIEFING_CATCH_UP_ON_START:
         app.send_task("reports.tasks.briefings_catch_up")
+
+
+@worker_ready.connect
+def _outbox_flush_on_start(**_kwargs) -> None:
+    """A worker starting (often: after the broker or the worker was down) sends what waits
+    in the outbox, without waiting for beat's next tick."""
+    from hitech_zone.tasks import outbox_flush
+
+    try:
+        outbox_flush()
+    except Exception:  # the database may be down too: the next flush will do
+        logging.getLogger(__name__).warning("outbox flush at worker start failed", exc_info=True)
 
 
 # Logging, request ids and task timing for every task (cross-cutting signal handlers).

@@ -61,6 +61,8 @@ OWN_PROJECTS = {
 
 # Who reads the operations metrics (queues, task runs, heartbeats): officials and admins.
 METRICS_READERS = frozenset({Role.OFFICIAL, Role.ADMIN})
+# Who reads the audit log (sign-ins, refusals, imports, exports, briefing downloads).
+AUDIT_READERS = frozenset({Role.LEADER, Role.ADMIN})
 
 
 class SystemActor:
@@ -90,6 +92,11 @@ def roles_of(user: User | AnonymousUser | SystemActor) -> frozenset[Role]:
             cached |= {Role.ADMIN}
         user._hitech_roles = cached
     return cached
+
+
+class OutOfReach(Http404):
+    """A row that exists but is out of the user's reach: answered 404 like a missing one,
+    so its existence does not leak, and recorded in the audit log as a refusal."""
 
 
 def has_role(user: User | AnonymousUser, *roles: Role) -> bool:
@@ -162,7 +169,11 @@ def get_for(
     try:
         obj = scope(user, queryset, Action.VIEW).get(**lookup)
     except queryset.model.DoesNotExist:
-        raise Http404(_("No such record, or it is not yours to see.")) from None
+        # Told apart only for the audit log (one query, on refusals only); both answer
+        # the same 404.
+        exists = queryset.model._default_manager.filter(**lookup).exists()
+        error = OutOfReach if exists else Http404
+        raise error(_("No such record, or it is not yours to see.")) from None
     if action is not Action.VIEW and not scope(user, queryset.filter(pk=obj.pk), action).exists():
         raise PermissionDenied(_("You may view this record but not change it."))
     return obj
@@ -183,4 +194,5 @@ def role_context(request) -> dict[str, Any]:
         "can_read_briefings": bool(roles & ALL_PROJECTS[Action.VIEW]),
         "can_admin": Role.ADMIN in roles,
         "can_see_metrics": bool(roles & METRICS_READERS),
+        "can_read_audit": bool(roles & AUDIT_READERS),
     }

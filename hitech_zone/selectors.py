@@ -9,7 +9,7 @@ from itertools import groupby
 from django.apps import apps
 from django.db.models import F, QuerySet
 
-from hitech_zone.models import ApiToken, Heartbeat, TaskRun, User
+from hitech_zone.models import ApiToken, AuditEntry, Heartbeat, TaskRun, User
 
 
 def api_token_list(*, user: User) -> QuerySet[ApiToken]:
@@ -82,3 +82,11 @@ def briefing_render_recent(*, limit: int = 20) -> list:
 
 def heartbeat_list() -> QuerySet[Heartbeat]:
     return Heartbeat.objects.order_by("name")
+
+
+# ---------------------------------------------------------------- audit log
+
+
+def audit_entry_list() -> QuerySet[AuditEntry]:
+    """Every audit entry, newest first, with its user (for the full name)."""
+    return AuditEntry.objects.select_related("user").order_by("-occurred_at", "-id")

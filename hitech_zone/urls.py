@@ -1,11 +1,12 @@
 from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_not_required
-from django.urls import include, path
+from django.urls import include, path, re_path
 from django.views.i18n import set_language
 
 from hitech_zone import api
 from hitech_zone import views as account_views
+from hitech_zone.forms import SignInForm
 from reports import views as report_views
 
 urlpatterns = [
@@ -16,7 +17,11 @@ urlpatterns = [
     path("projects/<str:code>/", report_views.project_page, name="project_detail"),
     path("", include("reports.urls")),
     path("", include("inspections.urls")),
-    path("accounts/login/", auth_views.LoginView.as_view(), name="login"),
+    path(
+        "accounts/login/",
+        auth_views.LoginView.as_view(authentication_form=SignInForm),
+        name="login",
+    ),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
     # The language can be switched on the login page too.
     path("i18n/setlang/", login_not_required(set_language), name="set_language"),
@@ -33,7 +38,14 @@ urlpatterns = [
     path("healthz/worker", account_views.healthz_worker, name="healthz_worker"),
     path("metrics/", account_views.metrics_page, name="metrics"),
     path("metrics/prometheus", account_views.metrics_prometheus, name="metrics_prometheus"),
+    # The audit log (leaders and admins): read-only, no edit views.
+    path("audit/", account_views.audit_log, name="audit_log"),
+    path("audit/export.csv", account_views.audit_log_export, name="audit_log_export"),
     # The JSON API for the city's platform: token auth, never the sign-in redirect.
     path("api/v1/", api.urls()),
+    re_path(r"^api/", api.not_found),
     path("admin/", admin.site.urls),
 ]
+
+# A database outage answers 503 with Retry-After; any other fault Django's plain 500.
+handler500 = "hitech_zone.middleware.server_error"

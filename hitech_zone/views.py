@@ -1,15 +1,29 @@
 """The signed-in user's own account pages (API tokens for the JSON API), the public
-health checks (/healthz/...) and the operations metrics for officials and admins."""
+health checks (/healthz/...), the operations metrics for officials and admins, and the
+audit log for leaders and admins."""
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_not_required
+from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_POST, require_safe
+from django.views.decorators.vary import vary_on_headers
 
-from hitech_zone import health, metrics, permissions, selectors, services
+from hitech_zone import (
+    audit,
+    exports,
+    health,
+    metrics,
+    permissions,
+    selectors,
+    services,
+    spreadsheets,
+)
+from hitech_zone.filters import AuditEntryFilterSet
 from hitech_zone.forms import ApiTokenForm
 from hitech_zone.models import ApiToken
 
@@ -128,6 +142,8 @@ def metrics_prometheus(request: HttpRequest) -> HttpResponse:
     scheme, _space, key = request.headers.get("Authorization", "").partition(" ")
     if scheme.lower() == "bearer":
         user = services.api_token_authenticate(key=key.strip())
+        if user is not None:
+            request.user = user  # so a refusal is recorded against the key's user
     if user is None or not user.is_authenticated:
         response = HttpResponse(_("Sign in or send an API key."), status=401)
         response["WWW-Authenticate"] = 'Bearer realm="metrics"'
@@ -136,4 +152,44 @@ def metrics_prometheus(request: HttpRequest) -> HttpResponse:
     return HttpResponse(
         metrics.prometheus_text(metrics.snapshot()),
         content_type="text/plain; version=0.0.4; charset=utf-8",
+    )
+
+
+# ---------------------------------------------------------------- audit log (leaders, admins)
+
+AUDIT_PAGE_SIZE = 50
+# An export is the filtered log, up to this many entries (newest first).
+AUDIT_EXPORT_LIMIT = 100_000
+
+
+def _audit_entries(request: HttpRequest) -> AuditEntryFilterSet:
+    permissions.require_role(request.user, *permissions.AUDIT_READERS)
+    return AuditEntryFilterSet(request.GET, queryset=selectors.audit_entry_list())
+
+
+@require_GET
+@vary_on_headers("HX-Request")
+def audit_log(request: HttpRequest) -> HttpResponse:
+    """Sign-ins, refusals, imports, exports and briefing downloads, newest first, filtered
+    by action, user, dates and address. Read-only: the log has no edit view."""
+    filterset = _audit_entries(request)
+    page = Paginator(filterset.qs, AUDIT_PAGE_SIZE).get_page(request.GET.get("page"))
+    page.object_list = list(page.object_list)
+    for entry in page.object_list:
+        entry.detail_items = audit.detail_items(entry.detail)
+    template = "hitech_zone/audit_log.html"
+    if request.htmx and not request.htmx.boosted:
+        template += "#audit-table"
+    return render(request, template, {"filterset": filterset, "page": page})
+
+
+@require_GET
+def audit_log_export(request: HttpRequest) -> HttpResponse:
+    """The filtered audit log as CSV; the export is itself recorded."""
+    entries = _audit_entries(request).qs[:AUDIT_EXPORT_LIMIT]
+    return spreadsheets.download(
+        exports.audit_entry_sheet(entries),
+        request=request,
+        filename=f"audit-log-{timezone.localdate():%Y%m%d}",
+        fmt="csv",
     )

@@ -5,11 +5,12 @@ from django.core.exceptions import ValidationError
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from hitech_zone.forms import CodeChoiceField, InputRulesMixin
 from inspections.models import Department, Issue, IssueCategory
 from projects.forms import DateInput
 
 
-class TransitionForm(forms.Form):
+class TransitionForm(InputRulesMixin, forms.Form):
     """The inputs a life-cycle step may need; the service says which are required."""
 
     comment = forms.CharField(
@@ -25,9 +26,9 @@ class TransitionForm(forms.Form):
     )
 
 
-class IssueRaiseForm(forms.Form):
+class IssueRaiseForm(InputRulesMixin, forms.Form):
     title = forms.CharField(label=_("Issue"), max_length=120)
-    category = forms.ModelChoiceField(
+    category = CodeChoiceField(
         label=_("Issue category"), queryset=IssueCategory.objects.all(), to_field_name="code"
     )
     severity = forms.ChoiceField(
@@ -71,7 +72,7 @@ class MultipleFileField(forms.FileField):
         return [super(MultipleFileField, self).clean(item, initial) for item in files]
 
 
-class SiteVisitForm(forms.Form):
+class SiteVisitForm(InputRulesMixin, forms.Form):
     submission_key = forms.UUIDField(widget=forms.HiddenInput)
     project = forms.ModelChoiceField(label=_("Project"), queryset=None)
     visited_on = forms.DateField(label=_("Date of visit"), widget=DateInput())

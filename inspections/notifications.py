@@ -152,36 +152,43 @@ def _email(notification: Notification) -> tuple[str, str]:
 
 
 def send_pending_emails(limit: int = 200) -> int:
-    """E-mail notifications not yet e-mailed, each at most once. A fixed number of queries
-    however many are pending (up to `limit` a call)."""
+    """E-mail notifications not yet e-mailed, each at most once as far as the mail server
+    and the database can agree: each message is claimed, sent and marked in a transaction
+    of its own, so a worker killed mid-batch leaves the sent ones marked and the rest
+    pending (only a kill between the server's "accepted" and the commit sends one twice).
+    Concurrent senders skip the rows another one holds."""
+    pending = list(
+        Notification.objects.filter(emailed_at__isnull=True)
+        .select_related("recipient", "issue__project", "project")
+        .order_by("pk")[:limit]
+    )
+    if not pending:
+        return 0
     sent = 0
-    with transaction.atomic():
-        pending = list(
-            Notification.objects.select_for_update(skip_locked=True, of=("self",))
-            .filter(emailed_at__isnull=True)
-            .select_related("recipient", "issue__project", "project")
-            .order_by("pk")[:limit]
-        )
-        if not pending:
-            return 0
-        messages = []
+    connection = mail.get_connection()
+    try:
         for notification in pending:
-            if notification.recipient.email:
-                subject, body = _email(notification)
-                messages.append(
-                    mail.EmailMessage(
+            with transaction.atomic():
+                claimed = list(
+                    Notification.objects.select_for_update(skip_locked=True)
+                    .filter(pk=notification.pk, emailed_at__isnull=True)
+                    .values_list("pk", flat=True)
+                )
+                if not claimed:
+                    continue  # another sender has it, or had it
+                if notification.recipient.email:
+                    subject, body = _email(notification)
+                    message = mail.EmailMessage(
                         subject=subject,
                         body=body,
                         from_email=settings.DEFAULT_FROM_EMAIL,
                         to=[notification.recipient.email],
                     )
-                )
-        if messages:
-            with mail.get_connection() as connection:
-                sent = connection.send_messages(messages) or 0
-        Notification.objects.filter(pk__in=[n.pk for n in pending]).update(
-            emailed_at=timezone.now()
-        )
+                    connection.open()  # once, at the first message to send
+                    sent += connection.send_messages([message]) or 0
+                Notification.objects.filter(pk=notification.pk).update(emailed_at=timezone.now())
+    finally:
+        connection.close()
     return sent
 
 

@@ -323,14 +323,30 @@ def _store(visit: SiteVisit, processed: ProcessedPhoto) -> VisitPhoto:
         kept_location=processed.kept_location,
     )
     try:
-        photo.image.save(processed.image_name, ContentFile(processed.image_bytes), save=False)
-        photo.thumbnail.save(
-            processed.thumbnail_name, ContentFile(processed.thumbnail_bytes), save=False
-        )
+        _save_file(photo.image, processed.image_name, processed.image_bytes)
+        _save_file(photo.thumbnail, processed.thumbnail_name, processed.thumbnail_bytes)
     except BaseException:
         _delete_files(photo)
         raise
     return photo
+
+
+def _save_file(field_file, filename: str, data: bytes) -> None:
+    """`FieldFile.save`, except that a write cut short (a full disk, an I/O error) leaves
+    no partial file behind: the file system storage does not remove what it began."""
+    target = field_file.field.generate_filename(field_file.instance, filename)
+    # Names carry a random token, so the target is new; if it were not, the storage would
+    # write under another name, and what is at the target is someone else's.
+    ours = not field_file.storage.exists(target)
+    try:
+        field_file.save(filename, ContentFile(data), save=False)
+    except BaseException:
+        if ours:
+            try:
+                field_file.storage.delete(target)
+            except Exception:
+                logger.exception("Could not delete the partial file %s", target)
+        raise
 
 
 def _delete_files(photo: VisitPhoto) -> None:

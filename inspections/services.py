@@ -1,18 +1,18 @@
 """Writes for site visits and issues. The issue life cycle lives here and only here:
 提出 → 交办 → 办理 → 办结 → 销号, reopened from 办结 or 销号 with a reason. Each step checks
-the role of who takes it, records a follow-up (who, when, comment) and notifies after the
-transaction commits."""
+the role of who takes it, records a follow-up (who, when, comment) and, in the same
+transaction, the notification job (`hitech_zone.outbox`), sent to a worker once it commits."""
 
 from dataclasses import dataclass
 from datetime import date, timedelta
 
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import NON_FIELD_ERRORS, PermissionDenied, ValidationError
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
-from hitech_zone import permissions
+from hitech_zone import outbox, permissions
 from hitech_zone.permissions import Action, Role
 from inspections import tasks
 from inspections.models import (
@@ -205,8 +205,16 @@ def issue_transition(
         status_after=issue.status,
     )
     if name in {"assign", "reopen", "resolve"}:
-        transaction.on_commit(lambda: tasks.issue_step_notify.delay(follow_up_id=follow_up.pk))
+        # In the step's transaction: the notice is sent even if the broker is down now.
+        outbox.outbox_enqueue(tasks.issue_step_notify, follow_up_id=follow_up.pk)
     return issue
+
+
+STORAGE_FAILED_MESSAGE = _(
+    "The server could not store the photos (its storage is full or failing), so the "
+    "visit was not recorded. What you typed is kept below, but a browser cannot keep "
+    "chosen files: choose the photos again and submit once more, or submit without them."
+)
 
 
 @dataclass(frozen=True)
@@ -306,7 +314,11 @@ def _site_visit_create(
         if rejected:
             # Nothing is half-recorded: no visit, no files; the form comes back with reasons.
             discard_files(saved)
-            raise ValidationError({"photos": [str(rejection) for rejection in rejected]})
+            errors = {"photos": [str(rejection) for rejection in rejected]}
+            if any(rejection.code == "storage" for rejection in rejected):
+                # A full or failing disk: say so plainly, and what the user has to redo.
+                errors[NON_FIELD_ERRORS] = [STORAGE_FAILED_MESSAGE]
+            raise ValidationError(errors)
     VisitDraft.objects.filter(submission_key=submission_key).delete()
     return RecordedVisit(visit, created=True)
 

@@ -1,17 +1,30 @@
+"""Jobs of the inspections app, thin wrappers over `notifications`. Both are idempotent:
+a notification is one row per recipient and event, and each is e-mailed once, so a job
+run twice (a redelivered message, a worker killed mid-run) notifies nobody twice."""
+
 from datetime import date
 
 from celery import shared_task
 from django.utils import timezone
 
+from hitech_zone.tasks import TRANSIENT_FAULTS, TRANSIENT_MAX_RETRIES
 from inspections import notifications
 
+# The database restarting, the mail server not answering: try again later, with back-off.
+RETRY_ON_TRANSIENT_FAULTS = {
+    "autoretry_for": TRANSIENT_FAULTS,
+    "retry_backoff": True,
+    "retry_backoff_max": 600,
+    "max_retries": TRANSIENT_MAX_RETRIES,
+}
 
-@shared_task(name="inspections.tasks.issue_step_notify")
+
+@shared_task(name="inspections.tasks.issue_step_notify", **RETRY_ON_TRANSIENT_FAULTS)
 def issue_step_notify(*, follow_up_id: int) -> int:
     return notifications.notify_step(follow_up_id=follow_up_id)
 
 
-@shared_task(name="inspections.tasks.issue_deadlines_notify")
+@shared_task(name="inspections.tasks.issue_deadlines_notify", **RETRY_ON_TRANSIENT_FAULTS)
 def issue_deadlines_notify(*, today: str | None = None) -> int:
     day = date.fromisoformat(today) if today else timezone.localdate()
     return notifications.notify_deadlines(today=day)

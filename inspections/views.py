@@ -13,6 +13,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from django.views.decorators.vary import vary_on_headers
 
 from hitech_zone import permissions, spreadsheets
+from hitech_zone.forms import without_control_characters
 from hitech_zone.permissions import Action, Role
 from inspections import deadlines, exports, selectors, services, workdays
 from inspections.filters import IssueFilterSet
@@ -22,6 +23,17 @@ from projects.models import Project
 
 PAGE_SIZE = 30
 ISSUE_ROWS = 3
+# What a draft keeps: the visit form's own fields, nothing else that comes with them.
+DRAFT_FIELDS = frozenset(
+    [
+        *SiteVisitForm.base_fields,
+        *(
+            f"issue-{index}-{name}"
+            for index in range(ISSUE_ROWS)
+            for name in IssueRowForm.base_fields
+        ),
+    ]
+)
 
 
 def _issue_register(request: HttpRequest):
@@ -64,6 +76,7 @@ def issue_export(request: HttpRequest, fmt: str) -> HttpResponse:
     today, filterset = _issue_register(request)
     return spreadsheets.download(
         exports.issue_sheet(filterset.qs.order_by("project__code", "raised_at")),
+        request=request,
         filename=f"issues-{today:%Y%m%d}",
         fmt=fmt,
     )
@@ -139,7 +152,8 @@ def issue_transition(request: HttpRequest, pk: int, name: str) -> HttpResponse:
         else:
             saved = gettext("Step recorded: %(status)s.") % {"status": issue.get_status_display()}
             next_url = request.POST.get("next", "")
-            if next_url and url_has_allowed_host_and_scheme(
+            # A path on this site only: redirect() would take other text for a view name.
+            if next_url.startswith("/") and url_has_allowed_host_and_scheme(
                 next_url, allowed_hosts={request.get_host()}
             ):
                 # From the board: back to it (htmx follows the redirect and swaps the board).
@@ -175,9 +189,14 @@ def department_board(request: HttpRequest) -> HttpResponse:
         department = membership.department
     elif permissions.has_role(request.user, Role.OFFICIAL, Role.LEADER, Role.ADMIN):
         chosen = request.GET.get("department")
-        department = (
-            get_object_or_404(Department, pk=chosen) if chosen else Department.objects.first()
-        )
+        try:
+            department = (
+                get_object_or_404(Department, pk=int(chosen))
+                if chosen
+                else Department.objects.first()
+            )
+        except ValueError:
+            raise Http404(gettext("No such department.")) from None
     else:
         raise PermissionDenied(gettext("The board is for departments and zone officials."))
     board = selectors.department_board(department=department, as_of=today) if department else {}
@@ -272,7 +291,8 @@ def visit_create(request: HttpRequest) -> HttpResponse:
             )
         initial = {}
         if code := request.GET.get("project"):
-            initial["project"] = projects.filter(code=code).first()
+            # No code has a NUL in it, and PostgreSQL refuses to even compare one.
+            initial["project"] = projects.filter(code=code).first() if "\x00" not in code else None
         elif len(only := projects[:2]) == 1:
             initial["project"] = only[0]
         form = SiteVisitForm(projects=projects, initial=initial)
@@ -295,9 +315,13 @@ def visit_draft(request: HttpRequest) -> HttpResponse:
         return HttpResponse(gettext("Draft not saved: reload the form."), status=400)
     if not _editable_projects(request.user).exists():
         raise PermissionDenied
-    draft = services.visit_draft_save(
-        by=request.user, submission_key=submission_key, data=dict(request.POST.lists())
-    )
+    # As typed, less the characters the form refuses anyway (PostgreSQL stores no NUL).
+    typed = {
+        key: [without_control_characters(value) for value in values]
+        for key, values in request.POST.lists()
+        if key in DRAFT_FIELDS
+    }
+    draft = services.visit_draft_save(by=request.user, submission_key=submission_key, data=typed)
     return HttpResponse(
         gettext("Draft saved at %(time)s.")
         % {"time": timezone.localtime(draft.updated_at).strftime("%H:%M:%S")}

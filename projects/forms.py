@@ -3,6 +3,7 @@ from django.core.exceptions import ValidationError
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from hitech_zone.forms import InputRulesMixin
 from projects.models import Project, ProjectImport
 
 
@@ -13,10 +14,20 @@ class DateInput(forms.DateInput):
         super().__init__(format="%Y-%m-%d", **kwargs)
 
 
-class VersionedForm(forms.Form):
+class VersionedForm(InputRulesMixin, forms.Form):
     """Carries the version of the record the user saw, so a stale save is caught."""
 
     version = forms.IntegerField(widget=forms.HiddenInput, min_value=0)
+
+    def clean(self):
+        data = super().clean()
+        # The project page shows a form's own errors, not those of its hidden fields
+        # (the version, the month), which only a page left open or a forged post gets wrong.
+        for name, field in self.fields.items():
+            if field.widget.is_hidden and name in self._errors:
+                self.add_error(None, _("This form is out of date: reload the page and try again."))
+                break
+        return data
 
     def apply_model_errors(self, error: ValidationError) -> None:
         """Show a model's validation errors beside the fields they concern."""
@@ -56,25 +67,29 @@ class MonthlyInvestmentForm(VersionedForm):
     )
     note = forms.CharField(label=_("Note"), max_length=200, required=False)
 
-    def __init__(self, *args, year: int, **kwargs):
+    def __init__(self, *args, year: int, month: int | None = None, **kwargs):
         super().__init__(*args, **kwargs)
         self.year = year
+        # The month of the address posted to: the hidden field must say the same.
+        self.month = month
 
     def clean_month(self):
         month = self.cleaned_data["month"]
+        if self.month is not None and month != self.month:
+            raise ValidationError(_("This form is for another month."))
         today = timezone.localdate()
         if (self.year, month) > (today.year, today.month):
             raise ValidationError(_("A month that has not begun has no completed investment yet."))
         return month
 
 
-class ProgressNoteForm(forms.Form):
+class ProgressNoteForm(InputRulesMixin, forms.Form):
     body = forms.CharField(
         label=_("Progress note"), max_length=2000, widget=forms.Textarea(attrs={"rows": 3})
     )
 
 
-class ProjectImportForm(forms.Form):
+class ProjectImportForm(InputRulesMixin, forms.Form):
     kind = forms.ChoiceField(
         label=_("What the sheet holds"),
         choices=ProjectImport.Kind.choices,

@@ -6,6 +6,7 @@ from datetime import date
 from decimal import Decimal
 
 from django import forms
+from django.http import Http404
 from django.utils.formats import date_format
 from django.utils.translation import gettext
 
@@ -48,6 +49,9 @@ class MonthRow:
 
 def project_for(user, code: str, *, as_of: date, action=permissions.Action.VIEW) -> Project:
     """The annotated project (light, plan, completed) if the user may reach it; else 404/403."""
+    if "\x00" in code:
+        # No code has a NUL in it, and PostgreSQL refuses to even compare one.
+        raise Http404(gettext("No such project."))
     project = permissions.get_for(
         user, selectors.project_list(user=user, as_of=as_of), action, code=code
     )
@@ -94,7 +98,9 @@ def sections(
                         },
                     )
                 )
-                if can_edit and started
+                # A month not begun has no form, unless one was posted for it: that one
+                # is shown with the reason it was refused.
+                if can_edit and (started or key in bound)
                 else None,
             )
         )

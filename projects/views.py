@@ -12,7 +12,7 @@ from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from django.views.decorators.vary import vary_on_headers
 
-from hitech_zone import permissions, spreadsheets
+from hitech_zone import audit, paging, permissions, spreadsheets
 from projects import exports, lights, pages, selectors, services
 from projects.filters import ProjectFilterSet, sort_ordering
 from projects.forms import (
@@ -61,7 +61,13 @@ def project_list(request: HttpRequest) -> HttpResponse:
     today, filterset, sort, projects = _register(request)
     page = Paginator(projects, PAGE_SIZE).get_page(request.GET.get("page"))
     page.object_list = lights.with_reasons(
-        page.object_list, as_of=today, elapsed_share=selectors.year_elapsed_share(today)
+        paging.page_rows(
+            projects,
+            offset=max(page.start_index() - 1, 0),
+            limit=page.end_index() - page.start_index() + 1 if page.paginator.count else 0,
+        ),
+        as_of=today,
+        elapsed_share=selectors.year_elapsed_share(today),
     )
     query = request.GET.copy()
     query.pop("page", None)
@@ -88,7 +94,10 @@ def project_export(request: HttpRequest, fmt: str) -> HttpResponse:
     """The register's current view (filters and sort), in the import template's columns."""
     today, _filterset, _sort, projects = _register(request)
     return spreadsheets.download(
-        exports.register_sheet(projects), filename=f"key-projects-{today:%Y%m%d}", fmt=fmt
+        exports.register_sheet(projects),
+        request=request,
+        filename=f"key-projects-{today:%Y%m%d}",
+        fmt=fmt,
     )
 
 
@@ -99,6 +108,7 @@ def milestone_export(request: HttpRequest, fmt: str) -> HttpResponse:
     milestones = selectors.milestone_list(user=request.user, projects=projects)
     return spreadsheets.download(
         exports.milestone_sheet(milestones, as_of=today),
+        request=request,
         filename=f"milestones-{today:%Y%m%d}",
         fmt=fmt,
     )
@@ -112,6 +122,7 @@ def investment_export(request: HttpRequest, fmt: str) -> HttpResponse:
     figures = selectors.monthly_investment_list(user=request.user, projects=projects)
     return spreadsheets.download(
         exports.monthly_investment_sheet(figures),
+        request=request,
         filename=f"monthly-investment-{today:%Y%m%d}",
         fmt=fmt,
     )
@@ -123,6 +134,27 @@ def investment_export(request: HttpRequest, fmt: str) -> HttpResponse:
 def _require_importer(request: HttpRequest) -> None:
     if not permissions.sees_all_projects(request.user, permissions.Action.EDIT):
         raise PermissionDenied(gettext("Only zone officials import spreadsheets."))
+
+
+def _audit_import(
+    request: HttpRequest, record: ProjectImport, *, step: str, refusal: str = ""
+) -> None:
+    """The audit-log entry of a dry-run preview or of applying one: the file, the outcome
+    and the row counts."""
+    detail = {
+        "step": step,
+        "import": record.pk,
+        "kind": record.kind,
+        "file": record.file_name,
+        "status": record.status,
+        "created": record.created_count,
+        "updated": record.updated_count,
+        "unchanged": record.unchanged_count,
+        "errors": record.error_count,
+    }
+    if refusal or record.message:
+        detail["message"] = (refusal or record.message)[:300]
+    audit.audit_record(request, audit.Action.IMPORT, detail=detail)
 
 
 TEMPLATE_LINKS = [
@@ -144,6 +176,7 @@ def project_import(request: HttpRequest) -> HttpResponse:
             record = import_services.project_import_preview(
                 upload=form.cleaned_data["file"], kind=form.cleaned_data["kind"], by=request.user
             )
+            _audit_import(request, record, step="preview")
             if record.status == ProjectImport.Status.PREVIEWED:
                 return redirect("projects:import_preview", record.pk)
             form.add_error("file", record.message)
@@ -215,8 +248,10 @@ def project_import_confirm(request: HttpRequest, pk: int) -> HttpResponse:
     try:
         record = import_services.project_import_apply(record=record, by=request.user)
     except import_services.NotApplicable as refusal:
+        _audit_import(request, record, step="apply", refusal=str(refusal))
         messages.error(request, str(refusal))
     else:
+        _audit_import(request, record, step="apply")
         if record.status == ProjectImport.Status.APPLIED:
             messages.success(
                 request,
@@ -311,6 +346,7 @@ def _form_kwargs(form) -> dict:
     kwargs = {"prefix": form.prefix}
     if hasattr(form, "year"):
         kwargs["year"] = form.year
+        kwargs["month"] = form.month
     return kwargs
 
 
@@ -393,7 +429,11 @@ def milestone_rebaseline(request: HttpRequest, code: str, pk: int) -> HttpRespon
 @require_POST
 def monthly_investment_update(request: HttpRequest, code: str, month: int) -> HttpResponse:
     today, project = _editable(request, code)
-    form = MonthlyInvestmentForm(request.POST, prefix=f"month-{month}", year=today.year)
+    if not 1 <= month <= 12:
+        raise Http404(gettext("No such month."))
+    form = MonthlyInvestmentForm(
+        request.POST, prefix=f"month-{month}", year=today.year, month=month
+    )
     return _apply(
         request,
         project,

@@ -15,7 +15,7 @@ from ninja.pagination import paginate
 from hitech_zone import permissions
 from hitech_zone.api_types import MAX_ID, PageNumber, choice, errors
 from projects.api import ProjectRef
-from reports import selectors
+from reports import selectors, services
 from reports.alerts import alert_message
 from reports.models import Alert, Briefing
 
@@ -159,4 +159,5 @@ def briefing_pdf(request: HttpRequest, briefing_id: int = Path(..., ge=1, le=MAX
         content_type="application/pdf",
     )
     response["X-Content-Type-Options"] = "nosniff"
+    services.briefing_download_record(request, fmt="pdf", briefing=briefing)
     return response

@@ -6,6 +6,8 @@ from datetime import datetime
 from django.db import transaction
 from django.utils import timezone
 
+from hitech_zone import outbox
+from inspections import notifications
 from reports.alerts import alerts_refresh, lock_slip_detection
 from reports.escalation import alerts_escalate
 from reports.forecasting import projections_refresh
@@ -26,6 +28,9 @@ def slip_detect(*, now: datetime | None = None) -> dict[str, int]:
         projections = projections_refresh(now=now)
         alerts = alerts_refresh(now=now)
         escalations = alerts_escalate(now=now)
+        # Also the e-mails of an earlier run cut short after its commit (a worker killed
+        # while sending): that run's notices exist, so this run adds none to send.
+        transaction.on_commit(notifications.send_pending_emails)
     return {
         "projections_created": projections.created,
         "projections_updated": projections.updated,
@@ -41,3 +46,12 @@ def slip_detect(*, now: datetime | None = None) -> dict[str, int]:
         },
         "notifications": escalations["notifications"],
     }
+
+
+def slip_detect_request() -> None:
+    """Ask a worker to run the slip detection now (the alerts page's button). One request
+    waiting for the broker is enough: asking again adds nothing to wait."""
+    from reports.tasks import slip_detect_task
+
+    if not outbox.outbox_waiting(slip_detect_task):
+        outbox.outbox_enqueue(slip_detect_task)

@@ -2,11 +2,12 @@ from django import forms
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from hitech_zone.forms import EARLIEST_DATE, InputRulesMixin
 from reports import periods
 from reports.models import Briefing
 
 
-class BriefingRequestForm(forms.Form):
+class BriefingRequestForm(InputRulesMixin, forms.Form):
     kind = forms.ChoiceField(label=_("Type"), choices=Briefing.Kind.choices)
     period = forms.CharField(
         label=_("Period"),
@@ -32,6 +33,12 @@ class BriefingRequestForm(forms.Form):
             return data
         if period.start > timezone.localdate():
             self.add_error("period", _("This period has not begun yet."))
+            return data
+        if period.start < EARLIEST_DATE:
+            self.add_error(
+                "period",
+                _("There are no briefings before %(year)s.") % {"year": EARLIEST_DATE.year},
+            )
             return data
         data["period"] = period
         return data

@@ -82,9 +82,10 @@ def parse(kind: str, text: str) -> Period:
         first_day = (
             date.fromisocalendar(year, number, 1) if kind == WEEKLY else date(year, number, 1)
         )
-    except ValueError as error:
+        # The last week or month of year 9999 ends past the last date there is.
+        return containing(kind, first_day)
+    except (ValueError, OverflowError) as error:
         raise PeriodError(_("“%(text)s” is not a period.") % {"text": text}) from error
-    return containing(kind, first_day)
 
 
 def last_complete(kind: str, today: date) -> Period:

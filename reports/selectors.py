@@ -1,12 +1,13 @@
 """The dashboard's reads: each through its app's selectors, each a fixed number of queries."""
 
+from collections import Counter
 from dataclasses import dataclass
 from datetime import date
 
 from django.db.models import Case, Count, Q, QuerySet, When
 from django.utils.translation import gettext_lazy as _
 
-from hitech_zone import permissions
+from hitech_zone import outbox, permissions
 from hitech_zone.models import Heartbeat
 from inspections import selectors as inspection_selectors
 from inspections.models import Issue
@@ -56,10 +57,18 @@ class Dashboard:
 def dashboard(*, user, as_of: date) -> Dashboard:
     summary = project_selectors.zone_summary(user=user, as_of=as_of)
     projects = project_selectors.project_list(user=user, as_of=as_of)
+    # Every project's light costs the same to work out for a count as for a sort, so it is
+    # worked out once: the counts and the attention list both come from these rows, and
+    # only the few projects shown are read again with their reasons. The rank alone: SQL
+    # would repeat the whole rank expression inside the light's (make bench).
+    ranked = list(projects.order_by().values_list("pk", "light_rank", "total_investment", "code"))
+    worst = sorted(
+        (row for row in ranked if row[1] > 0), key=lambda row: (-row[1], -row[2], row[3])
+    )[:ATTENTION_LIMIT]
     attention = lights.with_reasons(
-        projects.filter(light_rank__gt=0).order_by("-light_rank", "-total_investment", "code")[
-            :ATTENTION_LIMIT
-        ],
+        projects.filter(pk__in=[row[0] for row in worst]).order_by(
+            "-light_rank", "-total_investment", "code"
+        ),
         as_of=as_of,
         elapsed_share=summary.elapsed_share,
     )
@@ -69,7 +78,7 @@ def dashboard(*, user, as_of: date) -> Dashboard:
     )
     return Dashboard(
         summary=summary,
-        light_counts=project_selectors.count_by(projects, "light"),
+        light_counts=dict(Counter(lights.LIGHT_OF_RANK[row[1]].value for row in ranked)),
         status_counts=project_selectors.count_by(projects, "status"),
         attention=attention,
         slipping=project_selectors.milestone_list_slipping(
@@ -106,6 +115,23 @@ def briefing_versions(*, briefing: Briefing) -> list[Briefing]:
         .defer("snapshot")
         .order_by("-version")
     )
+
+
+def briefing_waits_for_broker(*, briefing: Briefing) -> bool:
+    """Whether the briefing's render still waits in the outbox for the broker to answer,
+    so no worker can have taken it yet. One query, only while it is queued."""
+    from reports.tasks import briefing_generate_task
+
+    return briefing.status == Briefing.Status.QUEUED and outbox.outbox_waiting(
+        briefing_generate_task, briefing_id=briefing.pk
+    )
+
+
+def slip_detect_waits_for_broker() -> bool:
+    """Whether a slip detection asked for still waits in the outbox for the broker."""
+    from reports.tasks import slip_detect_task
+
+    return outbox.outbox_waiting(slip_detect_task)
 
 
 def subscribed_kinds(*, user) -> set[str]:

@@ -22,6 +22,7 @@ from django.db.models import Max
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
+from hitech_zone import audit, outbox
 from reports import briefings, periods
 from reports.models import Briefing, BriefingDelivery, BriefingSubscription
 
@@ -46,7 +47,8 @@ class Requested:
 def _enqueue(briefing_id: int) -> None:
     from reports.tasks import briefing_generate_task
 
-    transaction.on_commit(lambda: briefing_generate_task.delay(briefing_id=briefing_id))
+    # In the request's transaction: the render is asked for even if the broker is down.
+    outbox.outbox_enqueue(briefing_generate_task, briefing_id=briefing_id)
 
 
 def briefing_request(
@@ -207,7 +209,7 @@ def briefing_generate(*, briefing_id: int) -> Briefing:
         briefing.render_seconds = round(time.monotonic() - started, 3)
         briefing.error = ""
         briefing.save()
-        transaction.on_commit(lambda: _enqueue_delivery(briefing_id))
+        _enqueue_delivery(briefing_id)
     logger.info(
         "briefing published",
         extra={"briefing": str(briefing), "seconds": float(briefing.render_seconds)},
@@ -218,7 +220,8 @@ def briefing_generate(*, briefing_id: int) -> Briefing:
 def _enqueue_delivery(briefing_id: int) -> None:
     from reports.tasks import briefing_deliver_task
 
-    briefing_deliver_task.delay(briefing_id=briefing_id)
+    # In the publishing transaction: published means its delivery is on its way.
+    outbox.outbox_enqueue(briefing_deliver_task, briefing_id=briefing_id)
 
 
 def briefing_fail(*, briefing_id: int, error: str) -> None:
@@ -321,3 +324,22 @@ def briefing_scheduled(*, kind: str, now: datetime | None = None) -> Requested:
     now = now or timezone.now()
     period = periods.last_complete(kind, timezone.localdate(now))
     return briefing_request(kind=kind, period=period, trigger=Trigger.SCHEDULE, now=now)
+
+
+def briefing_download_record(
+    request, *, fmt: str, briefing: Briefing | None = None, kind: str = "", period: str = ""
+):
+    """The audit-log entry for reading a briefing: which one (id, period, version) and in
+    which form: "pdf", "html" (the preview of a published one) or "html-live" (what a
+    briefing of the period would say now, which has no row)."""
+    detail: dict = {"format": fmt}
+    if briefing is not None:
+        detail.update(
+            briefing=briefing.pk,
+            kind=briefing.kind,
+            period=briefing.period,
+            version=briefing.version,
+        )
+    else:
+        detail.update(kind=kind, period=period)
+    return audit.audit_record(request, audit.Action.BRIEFING_DOWNLOAD, detail=detail)

@@ -5,15 +5,11 @@ import logging
 from datetime import datetime
 
 from celery import shared_task
-from django.db import InterfaceError, OperationalError
 
+from hitech_zone.tasks import TRANSIENT_FAULTS, TRANSIENT_MAX_RETRIES
 from reports import services
 
 logger = logging.getLogger(__name__)
-
-# Faults that pass: the database or the broker restarting, a full disk being cleared.
-TRANSIENT = (OperationalError, InterfaceError, ConnectionError, TimeoutError, OSError)
-MAX_RETRIES = 5
 
 
 def _moment(now: str | None) -> datetime | None:
@@ -22,10 +18,10 @@ def _moment(now: str | None) -> datetime | None:
 
 @shared_task(
     name="reports.tasks.slip_detect",
-    autoretry_for=TRANSIENT,
+    autoretry_for=TRANSIENT_FAULTS,
     retry_backoff=True,
     retry_backoff_max=600,
-    max_retries=MAX_RETRIES,
+    max_retries=TRANSIENT_MAX_RETRIES,
 )
 def slip_detect_task(*, now: str | None = None) -> dict:
     from hitech_zone.services import heartbeat_record
@@ -36,12 +32,12 @@ def slip_detect_task(*, now: str | None = None) -> dict:
     return result
 
 
-@shared_task(bind=True, name="reports.tasks.briefing_generate", max_retries=MAX_RETRIES)
+@shared_task(bind=True, name="reports.tasks.briefing_generate", max_retries=TRANSIENT_MAX_RETRIES)
 def briefing_generate_task(self, *, briefing_id: int) -> str:
     try:
         return services.briefing_generate(briefing_id=briefing_id).status
-    except TRANSIENT as error:
-        if self.request.retries >= MAX_RETRIES:
+    except TRANSIENT_FAULTS as error:
+        if self.request.retries >= TRANSIENT_MAX_RETRIES:
             services.briefing_fail(briefing_id=briefing_id, error=repr(error))
             raise
         # Back off 2, 4, 8... seconds (at most ten minutes) before the next try.
@@ -55,10 +51,10 @@ def briefing_generate_task(self, *, briefing_id: int) -> str:
 
 @shared_task(
     name="reports.tasks.briefing_deliver",
-    autoretry_for=TRANSIENT,
+    autoretry_for=TRANSIENT_FAULTS,
     retry_backoff=True,
     retry_backoff_max=600,
-    max_retries=MAX_RETRIES,
+    max_retries=TRANSIENT_MAX_RETRIES,
 )
 def briefing_deliver_task(*, briefing_id: int) -> int:
     return services.briefing_deliver(briefing_id=briefing_id)
@@ -66,9 +62,9 @@ def briefing_deliver_task(*, briefing_id: int) -> int:
 
 @shared_task(
     name="reports.tasks.briefing_scheduled",
-    autoretry_for=TRANSIENT,
+    autoretry_for=TRANSIENT_FAULTS,
     retry_backoff=True,
-    max_retries=MAX_RETRIES,
+    max_retries=TRANSIENT_MAX_RETRIES,
 )
 def briefing_scheduled_task(*, kind: str, now: str | None = None) -> int:
     return services.briefing_scheduled(kind=kind, now=_moment(now)).briefing.pk
@@ -76,9 +72,9 @@ def briefing_scheduled_task(*, kind: str, now: str | None = None) -> int:
 
 @shared_task(
     name="reports.tasks.briefings_catch_up",
-    autoretry_for=TRANSIENT,
+    autoretry_for=TRANSIENT_FAULTS,
     retry_backoff=True,
-    max_retries=MAX_RETRIES,
+    max_retries=TRANSIENT_MAX_RETRIES,
 )
 def briefings_catch_up_task(*, now: str | None = None) -> list[int]:
     return services.briefings_catch_up(now=_moment(now))

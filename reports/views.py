@@ -1,7 +1,6 @@
 from django.conf import settings
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
-from django.db import transaction
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
@@ -14,7 +13,7 @@ from hitech_zone.permissions import Action, Role
 from inspections import selectors as inspection_selectors
 from projects import pages
 from projects.lights import Thresholds
-from reports import briefings, charts, exports, periods, selectors, services
+from reports import briefings, charts, detection, exports, periods, selectors, services
 from reports.forms import BriefingRequestForm
 from reports.models import Briefing
 
@@ -140,7 +139,11 @@ def briefing_generate(request: HttpRequest) -> HttpResponse:
         return render(
             request,
             "reports/briefing_detail.html#briefing-status",
-            {"briefing": briefing, "joined": not requested.created},
+            {
+                "briefing": briefing,
+                "joined": not requested.created,
+                "waits_for_broker": selectors.briefing_waits_for_broker(briefing=briefing),
+            },
         )
     if not requested.created:
         messages.info(request, _("This briefing was already being prepared; here it is."))
@@ -159,7 +162,11 @@ def briefing_detail(request: HttpRequest, pk: int) -> HttpResponse:
     return render(
         request,
         template,
-        {"briefing": briefing, "versions": selectors.briefing_versions(briefing=briefing)},
+        {
+            "briefing": briefing,
+            "versions": selectors.briefing_versions(briefing=briefing),
+            "waits_for_broker": selectors.briefing_waits_for_broker(briefing=briefing),
+        },
     )
 
 
@@ -175,6 +182,7 @@ def briefing_download(request: HttpRequest, pk: int) -> FileResponse:
         content_type="application/pdf",
     )
     response["X-Content-Type-Options"] = "nosniff"
+    services.briefing_download_record(request, fmt="pdf", briefing=briefing)
     return response
 
 
@@ -190,7 +198,9 @@ def briefing_preview(request: HttpRequest, pk: int) -> HttpResponse:
         version=briefing.version,
         changes=briefing.changes,
         preview=True,
+        csp_nonce=request.csp_nonce,
     )
+    services.briefing_download_record(request, fmt="html", briefing=briefing)
     return HttpResponse(html)
 
 
@@ -204,11 +214,16 @@ def briefing_preview_live(request: HttpRequest, kind: str, period: str) -> HttpR
         raise Http404(str(error)) from None
     now = timezone.now()
     snapshot = briefings.snapshot_build(kind=kind, period=parsed, as_of=now)
-    return HttpResponse(
-        briefings.html_render(
-            snapshot=snapshot, generated_at=now, version=0, changes=[], preview=True
-        )
+    html = briefings.html_render(
+        snapshot=snapshot,
+        generated_at=now,
+        version=0,
+        changes=[],
+        preview=True,
+        csp_nonce=request.csp_nonce,
     )
+    services.briefing_download_record(request, fmt="html-live", kind=kind, period=period)
+    return HttpResponse(html)
 
 
 @require_POST
@@ -266,6 +281,7 @@ def alert_export(request: HttpRequest, fmt: str) -> HttpResponse:
     alerts = selectors.alert_list_open(user=request.user, limit=ALERT_EXPORT_LIMIT)
     return spreadsheets.download(
         exports.alert_sheet(alerts),
+        request=request,
         filename=f"alerts-{timezone.localdate():%Y%m%d}",
         fmt=fmt,
     )
@@ -275,10 +291,17 @@ def alert_export(request: HttpRequest, fmt: str) -> HttpResponse:
 def slip_detect_now(request: HttpRequest) -> HttpResponse:
     """Run the nightly slip detection now, on a worker."""
     permissions.require_role(request.user, Role.OFFICIAL, Role.ADMIN)
-    from reports.tasks import slip_detect_task
-
-    transaction.on_commit(lambda: slip_detect_task.delay())
-    messages.success(
-        request, _("Slip detection is running; the alerts will be up to date in a moment.")
-    )
+    detection.slip_detect_request()
+    if selectors.slip_detect_waits_for_broker():
+        messages.warning(
+            request,
+            _(
+                "The task server cannot be reached right now. Slip detection is queued and "
+                "will run as soon as the server is back; there is no need to ask again."
+            ),
+        )
+    else:
+        messages.success(
+            request, _("Slip detection is running; the alerts will be up to date in a moment.")
+        )
     return redirect("alert_list")

@@ -260,10 +260,16 @@ def _local(moment: datetime) -> str:
 
 
 def html_render(
-    *, snapshot: dict, generated_at: datetime, version: int, changes: list[str], preview: bool
+    *,
+    snapshot: dict,
+    generated_at: datetime,
+    version: int,
+    changes: list[str],
+    preview: bool,
+    csp_nonce: str = "",
 ) -> str:
     """The briefing as an HTML document: with `preview`, a page for the browser; without,
-    the source of the PDF."""
+    the source of the PDF. A page's <style> elements carry the request's `csp_nonce`."""
     context = _context(
         snapshot=snapshot,
         generated_at=generated_at,
@@ -271,6 +277,7 @@ def html_render(
         changes=changes,
         preview=preview,
     )
+    context["CSP_NONCE"] = csp_nonce
     return render_to_string(TEMPLATES[snapshot["kind"]], context)
 
 

@@ -135,6 +135,8 @@ PUBLISHERS = {"official", "admin_user"}
 NOT_THEIRS = {"other_manager"}
 # Spreadsheet imports change any project: officials and admins only.
 IMPORTERS = {"official", "admin_user"}
+# Sign-ins, refusals, imports, exports and downloads are read by leaders and admins.
+AUDIT_READERS = {"leader", "admin_user"}
 
 
 def an_import(world) -> int:
@@ -280,6 +282,9 @@ ROUTES = {
     # Operations metrics: officials and admins; a scraper without a session or key gets 401.
     "metrics": Route("get", {"official", "admin_user"}),
     "metrics_prometheus": Route("get", {"official", "admin_user"}, statuses={"anonymous": 401}),
+    # The audit log and its CSV: leaders and admins only.
+    "audit_log": Route("get", AUDIT_READERS),
+    "audit_log_export": Route("get", AUDIT_READERS),
 }
 
 

@@ -14,7 +14,8 @@ django.setup()
 from django.templatetags.static import static
 from django.test import Client
 url = static("vendor/htmx.min.js")
-response = Client().get(url)
+# Over HTTPS, as behind the proxy: plain HTTP is redirected there with DEBUG off.
+response = Client().get(url, secure=True)
 print(url)
 print(response.status_code)
 print(response["Cache-Control"])
