@@ -163,10 +163,12 @@ def _targets(results: dict) -> list[list]:
         rows.append(
             ["slip job, province", f"≤ {limit} s", f"{slip['seconds']} s", slip["seconds"] <= limit]
         )
-    if len(scales) > 1:
+    if {"city", "province"} <= set(scales):
+        # Ten times the rows, the same statements: the job's reads and writes are set-based;
+        # what it adds at the larger scales is sending the pending e-mails, a bounded batch.
         queries = {s: scales[s]["slip_detection"]["first_run"]["queries"] for s in scales}
-        bounded = max(queries.values()) - min(queries.values()) <= 5
-        rows.append(["slip job queries", "bounded", str(queries), bounded])
+        bounded = queries["province"] == queries["city"]
+        rows.append(["slip job queries, city → province", "not growing", str(queries), bounded])
     for scale, (seconds, mb) in TARGETS["monthly_briefing"].items():
         if scale in scales and "briefings" in scales[scale]:
             monthly = scales[scale]["briefings"]["monthly"]
