@@ -1,8 +1,6 @@
 """The public health checks: live, ready (database, broker, migrations), beat, worker."""
 
-import socket
 import time
-from contextlib import contextmanager
 from datetime import timedelta
 
 import pytest
@@ -17,25 +15,9 @@ from hitech_zone.celery import app
 from hitech_zone.models import Heartbeat
 from hitech_zone.services import heartbeat_record
 from hitech_zone.tasks import heartbeat_record as heartbeat_task
+from tests.celery_conf import broker_conf, closed_port
 
 pytestmark = pytest.mark.django_db
-
-
-@contextmanager
-def broker_conf(**changes):
-    """Point the Celery app somewhere else for the duration, then back."""
-    saved = {key: app.conf[key] for key in changes}
-    app.conf.update(changes)
-    try:
-        yield
-    finally:
-        app.conf.update(saved)
-
-
-def closed_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def test_live_answers_without_touching_the_database(client, django_assert_num_queries):

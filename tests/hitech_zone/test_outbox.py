@@ -3,9 +3,7 @@ change commits, and waits (quickly, without failing anything) while the broker i
 The end-to-end run with real processes is tests/faults/test_redis_down.py."""
 
 import json
-import socket
 import time
-from contextlib import contextmanager
 from datetime import timedelta
 
 import pytest
@@ -15,36 +13,19 @@ from django.urls import reverse
 from django.utils import timezone
 
 from hitech_zone import outbox
-from hitech_zone.celery import app
 from hitech_zone.celery_signals import REQUEST_ID_HEADER
 from hitech_zone.logging import request_id_reset, request_id_set
 from hitech_zone.models import OutboxMessage
 from hitech_zone.tasks import heartbeat_record
 from reports.tasks import briefing_generate_task, slip_detect_task
+from tests.celery_conf import broker_conf, closed_port
 
 pytestmark = pytest.mark.django_db
 
 
-@contextmanager
-def broker(**changes):
-    """Point the Celery app somewhere else for the duration, then back."""
-    saved = {key: app.conf[key] for key in changes}
-    app.conf.update(changes)
-    try:
-        yield
-    finally:
-        app.conf.update(saved)
-
-
-def closed_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
 @pytest.fixture
 def broker_down():
-    with broker(broker_url=f"redis://127.0.0.1:{closed_port()}/0"):
+    with broker_conf(broker_url=f"redis://127.0.0.1:{closed_port()}/0"):
         yield
 
 
@@ -61,7 +42,7 @@ def file_broker(tmp_path):
         "control_folder": str(folders["control"]),
         "store_processed": False,
     }
-    with broker(broker_url="filesystem://", broker_transport_options=options):
+    with broker_conf(broker_url="filesystem://", broker_transport_options=options):
         yield folders["queue"]
 
 
@@ -134,7 +115,7 @@ def test_a_message_that_waited_goes_once_the_broker_is_back(broker_down, tmp_pat
         "processed_folder": str(tmp_path),
         "control_folder": str(tmp_path),
     }
-    with broker(broker_url="filesystem://", broker_transport_options=options):
+    with broker_conf(broker_url="filesystem://", broker_transport_options=options):
         assert outbox.outbox_flush() == 1
     message.refresh_from_db()
     assert message.attempts == 3 and message.sent_at is not None and not message.last_error
@@ -173,7 +154,7 @@ def test_the_command_sends_what_waits_or_says_it_could_not(broker_down, tmp_path
         "processed_folder": str(tmp_path),
         "control_folder": str(tmp_path),
     }
-    with broker(broker_url="filesystem://", broker_transport_options=options):
+    with broker_conf(broker_url="filesystem://", broker_transport_options=options):
         call_command("outbox_flush")
     assert outbox.outbox_waiting_count() == 0
 
