@@ -16,8 +16,13 @@ def font_face_css() -> str:
 
 def html_to_pdf(html: str, *, extra_css: str = "") -> bytes:
     # Imported here: WeasyPrint loads Pango, which only the PDF paths need.
+    from PIL import ImageFile
     from weasyprint import CSS, HTML
     from weasyprint.text.fonts import FontConfiguration
+
+    # Importing WeasyPrint tells Pillow, process-wide, to accept truncated images; photo
+    # uploads in the same process must still refuse them (inspections.photos).
+    ImageFile.LOAD_TRUNCATED_IMAGES = False
 
     fonts = FontConfiguration()
     stylesheet = CSS(string=font_face_css() + extra_css, font_config=fonts)

@@ -355,6 +355,18 @@ def test_a_truncated_image_is_refused(name, data):
     assert str(caught.value) == f"{name} is damaged or incomplete; please upload it again."
 
 
+def test_a_truncated_image_is_refused_after_a_pdf_was_rendered_in_the_same_process():
+    # WeasyPrint switches Pillow to accepting truncated images when it is imported.
+    from reports.pdf import html_to_pdf
+
+    assert html_to_pdf("<p>简报</p>").startswith(b"%PDF")
+
+    with pytest.raises(PhotoRejected) as caught:
+        process_photo(upload("cut.jpg", phone_jpeg((800, 600))[:-4000]), keep_location=False)
+
+    assert caught.value.code == "damaged"
+
+
 def test_an_oversized_upload_is_refused():
     data = b"\xff\xd8\xff" + b"\0" * (10 * MB + MB // 2)
 
