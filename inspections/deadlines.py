@@ -6,7 +6,8 @@ from datetime import date, timedelta
 
 from django.conf import settings
 from django.db import models
-from django.db.models import Case, Exists, OuterRef, QuerySet, Subquery, Value, When
+from django.db.models import Case, Max, OuterRef, QuerySet, Subquery, Value, When
+from django.db.models.functions import Coalesce
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
@@ -79,14 +80,13 @@ def issues_overdue(as_of: date) -> QuerySet[Issue]:
 def _light_annotations(as_of: date) -> dict[str, models.Expression]:
     overdue = issues_overdue(as_of).filter(project=OuterRef("pk")).order_by("deadline", "id")
     late = overdue.filter(overdue_rank=2)
+    # One subquery for the rank: each one repeated costs compile time on every page.
+    worst = overdue.order_by().values("project").annotate(worst=Max("overdue_rank"))
     return {
         "late_issue": Subquery(late.values("title")[:1]),
         "overdue_issue": Subquery(overdue.values("title")[:1]),
-        "issue_rank": Case(
-            When(Exists(late), then=Value(2)),
-            When(Exists(overdue), then=Value(1)),
-            default=Value(0),
-            output_field=models.IntegerField(),
+        "issue_rank": Coalesce(
+            Subquery(worst.values("worst"), output_field=models.IntegerField()), Value(0)
         ),
     }
 

@@ -23,7 +23,7 @@ class IssueFilterSet(django_filters.FilterSet):
         queryset=Project.objects.none(),
         label=_("Project"),
         empty_label=_("All"),
-        widget=LongSelect,
+        widget=LongSelect(label_field="name"),
     )
     category = CodeChoiceFilter(
         queryset=IssueCategory.objects.all(),

@@ -202,6 +202,9 @@ class Issue(models.Model):
                 condition=~Q(status="closed"),
                 name="issue_open_idx",
             ),
+            # The issue list's order (deadline first, NULLs last, newest first): its
+            # first page is read from the index, not sorted from every issue.
+            models.Index(fields=["deadline", "-raised_at"], name="issue_list_order_idx"),
         ]
 
     def __str__(self) -> str:

@@ -15,6 +15,7 @@ from django.db.models import Q, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from hitech_zone import bulk
 from inspections import workdays
 from inspections.models import FollowUp, Issue, Notification
 
@@ -128,8 +129,8 @@ def notify_projects(notices: Iterable[ProjectNotice]) -> int:
         for key, notice in wanted.items()
         if key not in existing
     ]
-    # ignore_conflicts: a concurrent run that inserted the same event first wins.
-    Notification.objects.bulk_create(rows, ignore_conflicts=True)
+    # Conflicts skipped: a concurrent run that inserted the same event first wins.
+    bulk.insert_rows(rows)
     return len(rows)
 
 

@@ -4,7 +4,7 @@ from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 
-from django.db.models import Case, Count, IntegerField, Prefetch, Q, QuerySet, Value, When
+from django.db.models import Case, Count, F, IntegerField, Prefetch, QuerySet, Value, When
 
 from hitech_zone import permissions
 from hitech_zone.money import percent
@@ -21,14 +21,13 @@ SEVERITY_RANK = Case(
 def issue_list_open(*, user, as_of: date) -> QuerySet[Issue]:
     """Issues not yet closed (销号), most urgent first: overdue, then by deadline and
     severity; issues without a deadline (just raised) after those with one."""
+    # Overdue issues have the earliest deadlines: one deadline order (NULLs last) puts them
+    # first, and an index in deadline order serves it (issue_list_order_idx).
     return (
         issue_list(user=user, as_of=as_of)
         .exclude(status=Issue.Status.CLOSED)
-        .annotate(
-            deadline_rank=Case(When(deadline__isnull=True, then=Value(1)), default=Value(0)),
-            severity_rank=SEVERITY_RANK,
-        )
-        .order_by("overdue_rank", "deadline_rank", "deadline", "severity_rank", "raised_at")
+        .annotate(severity_rank=SEVERITY_RANK)
+        .order_by(F("deadline").asc(nulls_last=True), "severity_rank", "raised_at")
     )
 
 
@@ -80,26 +79,43 @@ class ClosureRate:
 
 
 def closure_rates(issues: QuerySet[Issue], *, by: str) -> list[ClosureRate]:
-    """办结率 of `issues` grouped by `by` ("department__name", "category__name"). One query."""
-    rows = (
-        issues.order_by()
-        .values(by)
-        .annotate(
-            total=Count("id"),
-            resolved=Count("id", filter=Q(status=Issue.Status.RESOLVED)),
-            closed=Count("id", filter=Q(status=Issue.Status.CLOSED)),
-        )
-        .order_by(by)
+    """办结率 of `issues` grouped by `by` ("department", "category"). Two queries."""
+    return closure_rate_tables(issues, by=(by,))[by]
+
+
+def closure_rate_tables(
+    issues: QuerySet[Issue], *, by: tuple[str, ...]
+) -> dict[str, list[ClosureRate]]:
+    """办结率 of `issues` grouped by each reference of `by` ("department", "category") in
+    turn, by name. One pass over the issues, grouped by the references' ids (no join: make
+    bench, 60,000 issues at province), then one query per reference for the names."""
+    keys = {field: Issue._meta.get_field(field).attname for field in by}
+    rows = list(
+        issues.order_by().values(*keys.values(), "status").annotate(count=Count("id")).order_by()
     )
-    return [
-        ClosureRate(
-            label=row[by] or "—",
-            total=row["total"],
-            resolved=row["resolved"],
-            closed=row["closed"],
+    tables = {}
+    for field, key in keys.items():
+        reference = Issue._meta.get_field(field)
+        target = reference.target_field.attname  # a category is referred to by its code
+        names = dict(
+            reference.related_model.objects.filter(
+                **{f"{target}__in": {row[key] for row in rows} - {None}}
+            ).values_list(target, "name")
         )
-        for row in rows
-    ]
+        groups: dict[str, dict[str, int]] = {}
+        for row in rows:
+            counts = groups.setdefault(
+                names.get(row[key]) or "—", {"total": 0, "resolved": 0, "closed": 0}
+            )
+            counts["total"] += row["count"]
+            if row["status"] == Issue.Status.RESOLVED:
+                counts["resolved"] += row["count"]
+            elif row["status"] == Issue.Status.CLOSED:
+                counts["closed"] += row["count"]
+        tables[field] = [
+            ClosureRate(label=label, **counts) for label, counts in sorted(groups.items())
+        ]
+    return tables
 
 
 def issue_timeline(issue: Issue) -> QuerySet[FollowUp]:

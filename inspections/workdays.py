@@ -70,6 +70,8 @@ class WorkdayCalendar:
         self._override_years: set[int] = set()
         self._first_year: int | None = None
         self._last_year: int | None = None
+        # Jobs ask about thousands of issues with the same few deadlines (make bench).
+        self._between: dict[tuple[date, date], int] = {}
 
     @classmethod
     def for_range(cls, start: date, end: date) -> WorkdayCalendar:
@@ -173,12 +175,16 @@ class WorkdayCalendar:
         """
         if b < a:
             return -self.workdays_between(b, a)
+        if (a, b) in self._between:
+            return self._between[(a, b)]
+        # Loading only ever adds other years, so an answer once given stays right.
         self.load(a, b)
         count = 0
         day = a + ONE_DAY
         while day <= b:
             count += self._is_workday(day)
             day += ONE_DAY
+        self._between[(a, b)] = count
         return count
 
     def is_year_covered(self, year: int) -> bool:

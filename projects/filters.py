@@ -5,7 +5,7 @@ from django.utils.translation import gettext_lazy as _
 
 from hitech_zone import permissions
 from hitech_zone.widgets import LongSelect
-from projects.lights import Light
+from projects.lights import RANKS, Light
 from projects.models import Park, Project, Sector
 
 # Columns the register may sort by: URL value -> ordering fields.
@@ -33,7 +33,7 @@ class ProjectFilterSet(django_filters.FilterSet):
         choices=Project.Status.choices, label=_("Status"), empty_label=_("All")
     )
     light = django_filters.ChoiceFilter(
-        choices=Light.choices, label=_("Light"), empty_label=_("All")
+        choices=Light.choices, label=_("Light"), empty_label=_("All"), method="by_light"
     )
     responsible_person = django_filters.ModelChoiceFilter(
         queryset=get_user_model().objects.none(),
@@ -59,6 +59,9 @@ class ProjectFilterSet(django_filters.FilterSet):
             .only("pk", "username", "full_name")
             .order_by("full_name", "username")
         )
+
+    def by_light(self, queryset: QuerySet[Project], name: str, value: str) -> QuerySet[Project]:
+        return queryset.filter(light_rank=RANKS[Light(value)])
 
     def search(self, queryset: QuerySet[Project], name: str, value: str) -> QuerySet[Project]:
         value = value.strip()

@@ -27,7 +27,6 @@ from django.conf import settings
 from django.db import models
 from django.db.models import (
     Case,
-    Exists,
     F,
     IntegerField,
     Max,
@@ -209,6 +208,12 @@ def stale_condition(as_of: date) -> Q:
     return Q(status__in=ACTIVE_STATUSES, last_update_at__lt=stale_cutoff(as_of))
 
 
+def is_stale(project: Project, as_of: date) -> bool:
+    """`stale_condition` for one project annotated by `annotate_last_update`, in Python:
+    a reason needs it, and selecting it would compile the three subqueries again."""
+    return project.status in ACTIVE_STATUSES and project.last_update_at < stale_cutoff(as_of)
+
+
 def projects_stale(as_of: date) -> QuerySet[Project]:
     """Yellow: active projects nobody has updated for ALERT_STALE_PROJECT_DAYS days."""
     return annotate_last_update(Project.objects.all()).filter(stale_condition(as_of))
@@ -217,49 +222,67 @@ def projects_stale(as_of: date) -> QuerySet[Project]:
 # ------------------------------------------------------------------ the light
 
 
-def _rank_to_light(rank_field: str) -> Case:
-    return Case(
-        When(**{rank_field: 2}, then=Value(Light.RED.value)),
-        When(**{rank_field: 1}, then=Value(Light.YELLOW.value)),
-        default=Value(Light.GREEN.value),
-        output_field=models.CharField(),
+def schedule_rank(as_of: date) -> Coalesce:
+    """2, 1 or 0 per project (OuterRef): the worst of `milestones_overdue` (2) and
+    `milestones_forecast_late` (their `late_rank`), in one subquery rather than one per
+    rule (make bench: each repeated subquery costs compile time on every page)."""
+    red_days = timedelta(days=Thresholds.from_settings().schedule_red_days)
+    worst = (
+        Milestone.objects.filter(project=OuterRef("pk"), actual_date__isnull=True)
+        .filter(Q(baseline_date__lt=as_of) | Q(forecast_date__gt=F("baseline_date")))
+        .order_by()
+        .values("project")
+        .annotate(
+            worst=Max(
+                Case(
+                    When(baseline_date__lt=as_of, then=Value(2)),
+                    When(forecast_date__gt=F("baseline_date") + red_days, then=Value(2)),
+                    default=Value(1),
+                    output_field=IntegerField(),
+                )
+            )
+        )
+        .values("worst")
     )
+    return Coalesce(Subquery(worst, output_field=IntegerField()), Value(0))
 
 
 def annotate_lights(
     queryset: QuerySet[Project], *, as_of: date, elapsed_share: Decimal
 ) -> QuerySet[Project]:
-    """Add `light` (and the facts behind it) to projects already annotated with
-    `annual_plan` and `completed_ytd` for the year of `as_of`."""
+    """Add `light_rank` (0 green, 1 yellow, 2 red; `Project.light` names it) and the facts
+    behind it to projects already annotated with `annual_plan` and `completed_ytd` for
+    the year of `as_of`. Filter and sort on `light_rank`: the light's name is not in SQL,
+    where it would repeat the whole rank expression."""
     order = ("baseline_date", "sequence")
     overdue = milestones_overdue(as_of).filter(project=OuterRef("pk")).order_by(*order)
     forecast_late = milestones_forecast_late(as_of).filter(project=OuterRef("pk")).order_by(*order)
-    very_late = forecast_late.filter(late_rank=2)
-    extra: dict[str, models.Expression] = {}
+    facts: dict[str, models.Expression] = {}
+    ranks: dict[str, models.Expression] = {}
     for signal in SIGNALS:
-        extra.update(signal.annotations(as_of))
+        for name, expression in signal.annotations(as_of).items():
+            (ranks if name == signal.rank_field else facts)[name] = expression
+    # Ranks no reason reads are aliases: selected, they would be compiled twice.
     return (
         annotate_last_update(queryset)
-        .annotate(**extra)
+        .annotate(**facts)
+        .alias(schedule_rank=schedule_rank(as_of), blocked_rank=blocked_rank(), **ranks)
         .annotate(
             overdue_milestone=Subquery(overdue.values("name")[:1]),
             overdue_baseline=Subquery(overdue.values("baseline_date")[:1]),
             late_forecast_milestone=Subquery(forecast_late.values("name")[:1]),
             late_forecast_baseline=Subquery(forecast_late.values("baseline_date")[:1]),
             late_forecast_date=Subquery(forecast_late.values("forecast_date")[:1]),
-            schedule_rank=Case(
-                When(Exists(overdue) | Exists(very_late), then=Value(2)),
-                When(Exists(forecast_late), then=Value(1)),
-                default=Value(0),
-                output_field=IntegerField(),
-            ),
             investment_rank=investment_rank(elapsed_share),
-            blocked_rank=blocked_rank(),
+        )
+        .alias(
             stale_rank=Case(
                 When(stale_condition(as_of), then=Value(1)),
                 default=Value(0),
                 output_field=IntegerField(),
             ),
+        )
+        .annotate(
             light_rank=Greatest(
                 "schedule_rank",
                 "investment_rank",
@@ -267,7 +290,6 @@ def annotate_lights(
                 "stale_rank",
                 *(signal.rank_field for signal in SIGNALS),
             ),
-            light=_rank_to_light("light_rank"),
         )
     )
 
@@ -325,7 +347,7 @@ def light_reasons(project: Project, *, as_of: date, elapsed_share: Decimal) -> l
                 % {"done": done, "due": due},
             )
         )
-    if project.stale_rank:
+    if is_stale(project, as_of):
         last = timezone.localdate(project.last_update_at)
         reasons.append(
             Reason(

@@ -130,6 +130,14 @@ class Project(models.Model):
     def is_industrial(self) -> bool:
         return self.category == self.Category.INDUSTRIAL
 
+    @property
+    def light(self):
+        """The warning light (projects.lights.Light) of a project read with
+        `projects.lights.annotate_lights`."""
+        from projects.lights import LIGHT_OF_RANK
+
+        return LIGHT_OF_RANK[self.light_rank]
+
 
 class Phase(models.Model):
     """A construction phase, e.g. phase 1: a line for 20,000 fuel-cell systems a year."""

@@ -18,6 +18,7 @@ from django.db import connection, transaction
 from django.utils import timezone
 from django.utils.translation import gettext, ngettext
 
+from hitech_zone import bulk
 from reports import signals
 from reports.models import Alert
 
@@ -88,18 +89,22 @@ def alerts_refresh(*, now: datetime) -> RefreshResult:
         ]
         # ignore_conflicts: should another run have opened the same alert meanwhile, the
         # partial unique constraint keeps one.
-        Alert.objects.bulk_create(opened, ignore_conflicts=True)
+        bulk.insert_rows(opened)
     return RefreshResult(opened=len(opened), resolved=len(resolved), kept=kept)
 
 
 def alert_message(alert: Alert) -> str:
     """What the alert says, in the active language, from the facts stored with it."""
-    detail = alert.detail or {}
+    return kind_message(alert.kind, alert.detail)
+
+
+def kind_message(kind: str, detail: dict | None) -> str:
+    """What an alert of `kind` with these stored facts says, in the active language."""
     try:
-        return _message(alert.kind, detail)
+        return _message(kind, detail or {})
     except (KeyError, TypeError, ValueError):
         # Facts missing (a row from before a change of format): the kind still says it.
-        return str(alert.get_kind_display())
+        return str(Kind(kind).label) if kind in Kind.values else kind
 
 
 def _message(kind: str, detail: dict) -> str:

@@ -19,32 +19,76 @@ Notices are `inspections.models.Notification` rows about the project (no issue),
 recipient, kind and alert (event "alert-<id>"), e-mailed after the transaction commits.
 """
 
-from datetime import datetime
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta
 
 from django.conf import settings
 from django.db import transaction
+from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.utils import timezone, translation
 from django.utils.translation import gettext
 
+from hitech_zone import bulk
 from inspections import notifications, workdays
 from inspections.models import Notification
-from reports.alerts import alert_message, lock_slip_detection
+from reports.alerts import kind_message, lock_slip_detection
 from reports.models import Alert, AlertEscalation
 
 Step = AlertEscalation.Step
 
 
-def _notice_text(alert: Alert, step: str, open_for: int) -> str:
-    # Written once, in the site's language: a notice is a record of what was sent.
-    with translation.override(settings.LANGUAGE_CODE):
-        if step == Step.RESPONSIBLE:
-            intro = gettext("Red alert on %(project)s") % {"project": alert.project.name}
-        else:
-            intro = gettext("Red alert on %(project)s still open after %(days)d working days") % {
-                "project": alert.project.name,
-                "days": open_for,
-            }
-        return f"{intro}: {alert_message(alert)}"
+@dataclass(frozen=True)
+class _OpenAlert:
+    """What the steps and notices read of an open red alert: plain values, as the job
+    reads tens of thousands at province scale (make bench)."""
+
+    pk: int
+    kind: str
+    detail: dict | None
+    first_seen_at: datetime
+    project_id: int
+    project_name: str
+    responsible_id: int | None
+    responsible_active: bool | None
+    leader_id: int | None
+    leader_active: bool | None
+
+
+def _notice_text(alert: _OpenAlert, step: str, open_for: int) -> str:
+    """In the active language; the job writes every notice in the site's language: a
+    notice is a record of what was sent."""
+    if step == Step.RESPONSIBLE:
+        intro = gettext("Red alert on %(project)s") % {"project": alert.project_name}
+    else:
+        intro = gettext("Red alert on %(project)s still open after %(days)d working days") % {
+            "project": alert.project_name,
+            "days": open_for,
+        }
+    return f"{intro}: {kind_message(alert.kind, alert.detail)}"
+
+
+def _first_seen_before(calendar: workdays.WorkdayCalendar, as_of: date, workdays_open: int):
+    """The moment before which an alert must have been first seen to be open at least
+    `workdays_open` working days on `as_of` (its day counted from its local date)."""
+    day = as_of
+    while calendar.workdays_between(day, as_of) < workdays_open:
+        day -= timedelta(days=1)
+    return timezone.make_aware(datetime.combine(day + timedelta(days=1), time.min))
+
+
+def _with_step_due(
+    alerts: QuerySet[Alert], *, as_of: date, calendar: workdays.WorkdayCalendar
+) -> QuerySet[Alert]:
+    """The alerts with a step due and not yet taken: after the first night, most open
+    alerts have none, and the job need not read them (make bench, province)."""
+    steps = AlertEscalation.objects.filter(alert=OuterRef("pk"))
+    leader_from = _first_seen_before(calendar, as_of, settings.ALERT_ESCALATE_LEADER_WORKDAYS)
+    briefing_from = _first_seen_before(calendar, as_of, settings.ALERT_ESCALATE_BRIEFING_WORKDAYS)
+    return alerts.filter(
+        ~Exists(steps.filter(step=Step.RESPONSIBLE))
+        | (Q(first_seen_at__lt=leader_from) & ~Exists(steps.filter(step=Step.LEADER)))
+        | (Q(first_seen_at__lt=briefing_from) & ~Exists(steps.filter(step=Step.BRIEFING)))
+    )
 
 
 def alerts_escalate(*, now: datetime) -> dict[str, int]:
@@ -57,51 +101,86 @@ def alerts_escalate(*, now: datetime) -> dict[str, int]:
     counts = {step.value: 0 for step in Step} | {"notifications": 0}
     with transaction.atomic():
         lock_slip_detection()
-        alerts = list(
-            Alert.objects.filter(resolved_at__isnull=True, severity=Alert.Severity.RED)
-            .select_related("project__responsible_person", "project__leader_in_charge")
-            .order_by("pk")
+        # Loads this year and the last (one query); an older alert loads its year.
+        calendar = workdays.WorkdayCalendar.for_range(as_of - timedelta(days=60), as_of)
+        due = _with_step_due(
+            Alert.objects.filter(resolved_at__isnull=True, severity=Alert.Severity.RED),
+            as_of=as_of,
+            calendar=calendar,
         )
+        alerts = [
+            _OpenAlert(*row)
+            for row in due.order_by("pk").values_list(
+                "pk",
+                "kind",
+                "detail",
+                "first_seen_at",
+                "project_id",
+                "project__name",
+                "project__responsible_person_id",
+                "project__responsible_person__is_active",
+                "project__leader_in_charge_id",
+                "project__leader_in_charge__is_active",
+            )
+        ]
         if not alerts:
             return counts
         taken = set(
-            AlertEscalation.objects.filter(
-                alert__resolved_at__isnull=True, alert__severity=Alert.Severity.RED
-            ).values_list("alert_id", "step")
+            AlertEscalation.objects.filter(alert__in=due.values("pk")).values_list(
+                "alert_id", "step"
+            )
         )
         first_days = {alert.pk: timezone.localdate(alert.first_seen_at) for alert in alerts}
-        calendar = workdays.WorkdayCalendar.for_range(min(first_days.values()), as_of)
+        calendar.load(min(first_days.values()), as_of)
         escalations: list[AlertEscalation] = []
         notices: list[notifications.ProjectNotice] = []
-        for alert in alerts:
-            open_for = calendar.workdays_between(first_days[alert.pk], as_of)
-            project = alert.project
-            due = [(Step.RESPONSIBLE, project.responsible_person, Notification.Kind.ALERT_RED)]
-            if open_for >= leader_after:
-                due.append(
-                    (Step.LEADER, project.leader_in_charge, Notification.Kind.ALERT_ESCALATED)
-                )
-            if open_for >= briefing_after:
-                due.append((Step.BRIEFING, None, None))
-            for step, recipient, kind in due:
-                if (alert.pk, step) in taken:
-                    continue
-                escalations.append(
-                    AlertEscalation(alert=alert, step=step, recipient=recipient, escalated_at=now)
-                )
-                counts[step.value] += 1
-                if kind and recipient is not None and recipient.is_active:
-                    notices.append(
-                        notifications.ProjectNotice(
-                            recipient_id=recipient.pk,
-                            project_id=project.pk,
-                            kind=kind,
-                            event_key=f"alert-{alert.pk}",
-                            message=_notice_text(alert, step, open_for),
+        # One switch of language for all the notices, not one per alert (make bench).
+        with translation.override(settings.LANGUAGE_CODE):
+            for alert in alerts:
+                open_for = calendar.workdays_between(first_days[alert.pk], as_of)
+                steps = [
+                    (
+                        Step.RESPONSIBLE,
+                        alert.responsible_id,
+                        alert.responsible_active,
+                        Notification.Kind.ALERT_RED,
+                    )
+                ]
+                if open_for >= leader_after:
+                    steps.append(
+                        (
+                            Step.LEADER,
+                            alert.leader_id,
+                            alert.leader_active,
+                            Notification.Kind.ALERT_ESCALATED,
                         )
                     )
-        # ignore_conflicts: (alert, step) is unique, so a step is never taken twice.
-        AlertEscalation.objects.bulk_create(escalations, ignore_conflicts=True)
+                if open_for >= briefing_after:
+                    steps.append((Step.BRIEFING, None, None, None))
+                for step, recipient_id, recipient_active, kind in steps:
+                    if (alert.pk, step) in taken:
+                        continue
+                    escalations.append(
+                        AlertEscalation(
+                            alert_id=alert.pk,
+                            step=step,
+                            recipient_id=recipient_id,
+                            escalated_at=now,
+                        )
+                    )
+                    counts[step.value] += 1
+                    if kind and recipient_id is not None and recipient_active:
+                        notices.append(
+                            notifications.ProjectNotice(
+                                recipient_id=recipient_id,
+                                project_id=alert.project_id,
+                                kind=kind,
+                                event_key=f"alert-{alert.pk}",
+                                message=_notice_text(alert, step, open_for),
+                            )
+                        )
+        # (alert, step) is unique: a step another run took meanwhile is skipped, never twice.
+        bulk.insert_rows(escalations)
         counts["notifications"] = notifications.notify_projects(notices)
         if notices:
             transaction.on_commit(notifications.send_pending_emails)

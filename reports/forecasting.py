@@ -44,6 +44,7 @@ from decimal import ROUND_HALF_UP, Decimal
 from django.db import transaction
 from django.utils import timezone
 
+from hitech_zone import bulk
 from projects.models import Milestone
 from reports.models import MilestoneProjection
 
@@ -186,11 +187,8 @@ def projections_refresh(*, now: datetime) -> ProjectionCounts:
             )
         if writes:
             # One upsert: new rows and changed ones alike.
-            MilestoneProjection.objects.bulk_create(
-                writes,
-                update_conflicts=True,
-                unique_fields=["milestone"],
-                update_fields=[*fields, "computed_at"],
+            bulk.insert_rows(
+                writes, unique_fields=["milestone"], update_fields=[*fields, "computed_at"]
             )
         gone = [row[-1] for milestone_id, row in stored.items() if milestone_id not in wanted]
         if gone:

@@ -28,7 +28,7 @@ pytestmark = pytest.mark.e2e
 def green_project_with_future_milestone(today: date) -> tuple[Project, Milestone]:
     """A green project and one of its open milestones whose baseline is still ahead and
     whose forecast does not pass it: moving the forecast past the baseline turns it yellow."""
-    green = selectors.project_list(user=permissions.SYSTEM, as_of=today).filter(light="green")
+    green = selectors.project_list(user=permissions.SYSTEM, as_of=today).filter(light_rank=0)
     for project in green.order_by("code"):
         milestone = (
             Milestone.objects.filter(

@@ -406,7 +406,7 @@ def test_a_fresh_demo_has_projections_and_alerts_that_agree_with_the_lights(toda
     for project_id, severity in open_alerts.values_list("project_id", "severity"):
         if severity == "red" or worst[project_id] == "green":
             worst[project_id] = severity
-    lights = dict(project_list(user=official, as_of=today).values_list("pk", "light"))
+    lights = {project.pk: project.light for project in project_list(user=official, as_of=today)}
     assert lights == worst
     # A plausible spread: most projects on plan or at risk, a few red.
     counts = {light: list(lights.values()).count(light) for light in ("green", "yellow", "red")}

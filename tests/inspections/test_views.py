@@ -197,7 +197,9 @@ def test_script_in_text_is_shown_as_text(official, own_project):
         assert "&lt;script&gt;alert(1)&lt;/script&gt;" in body
 
 
-def test_closure_rates_by_department(official, department_user, own_project, today):
+def test_closure_rates_by_department(
+    official, department_user, own_project, today, django_assert_num_queries
+):
     department = department_user.department_membership.department
     for index in range(4):
         issue = services.issue_raise(
@@ -215,8 +217,7 @@ def test_closure_rates_by_department(official, department_user, own_project, tod
         if index == 0:
             services.issue_transition(issue=issue, name="close", by=official)
     rates = {
-        rate.label: rate
-        for rate in selectors.closure_rates(Issue.objects.all(), by="department__name")
+        rate.label: rate for rate in selectors.closure_rates(Issue.objects.all(), by="department")
     }
     assert (
         rates["组织人事劳动局"].total,
@@ -225,6 +226,14 @@ def test_closure_rates_by_department(official, department_user, own_project, tod
     ) == (3, 1, 1)
     assert str(rates["组织人事劳动局"].rate) == "33.3"
     assert rates["—"].total == 1
+    # Both of the issue list's tables come from one pass over the issues (and their names).
+    with django_assert_num_queries(3):
+        tables = selectors.closure_rate_tables(Issue.objects.all(), by=("department", "category"))
+    by_label = sorted(rates.values(), key=lambda rate: rate.label)
+    assert sorted(tables["department"], key=lambda rate: rate.label) == by_label
+    assert [
+        (rate.label, rate.total, rate.resolved, rate.closed) for rate in tables["category"]
+    ] == [("招工用工", 4, 1, 1)]
 
 
 def test_deadline_colours_in_working_days():

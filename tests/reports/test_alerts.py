@@ -191,7 +191,7 @@ def test_each_projects_light_is_its_worst_open_alert(official):
     ):
         if RANKS[Light(severity)] > RANKS[Light(worst[project_id])]:
             worst[project_id] = severity
-    lights = dict(project_list(user=official, as_of=AS_OF).values_list("pk", "light"))
+    lights = {project.pk: project.light for project in project_list(user=official, as_of=AS_OF)}
     assert lights == worst
     # The cases really vary.
     assert sorted(lights.values()).count("green") == 3
