@@ -70,7 +70,7 @@ def annotate_year_investment(queryset: QuerySet[Project], *, as_of: date) -> Que
 def project_list(*, user, as_of: date) -> QuerySet[Project]:
     """Projects the user may see, with the plan for the year of `as_of` and the investment
     completed in it so far, as `annual_plan` and `completed_ytd` (万元), and their
-    warning `light` (see projects.lights)."""
+    warning light's `light_rank` (`project.light` names it; see projects.lights)."""
     queryset = permissions.scope(user, Project.objects.all())
     annotated = annotate_year_investment(
         queryset.select_related("sector", "park", "responsible_person"), as_of=as_of
@@ -198,7 +198,7 @@ def breakdown(projects: QuerySet[Project], *, by: str) -> list[Breakdown]:
 
 
 def count_by(projects: QuerySet[Project], field: str) -> dict[str, int]:
-    """{value: number of projects} for `field` ("light", "status"). One query."""
+    """{value: number of projects} for `field` (e.g. "status"). One query."""
     return {
         row[field]: row["count"]
         for row in projects.order_by().values(field).annotate(count=Count("id"))
