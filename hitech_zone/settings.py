@@ -310,6 +310,7 @@ X_FRAME_OPTIONS = "DENY"
 # ---------------------------------------------------------------- sessions
 # An inactivity timeout: every request saves the session, so the age runs from the last
 # request, not from sign-in.
+SESSION_ENGINE = "hitech_zone.sessions"
 SESSION_COOKIE_AGE = int(os.environ.get("SESSION_COOKIE_AGE", str(8 * 3600)))
 SESSION_SAVE_EVERY_REQUEST = True
 SESSION_EXPIRE_AT_BROWSER_CLOSE = env_bool("SESSION_EXPIRE_AT_BROWSER_CLOSE", False)
