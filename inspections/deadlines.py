@@ -58,10 +58,7 @@ def with_deadline_states(issues: Iterable[Issue], *, today: date) -> list[Issue]
 def red_cutoff(today: date) -> date:
     """The latest deadline that is more than the red threshold of working days ago."""
     calendar = workdays.WorkdayCalendar.for_range(today - timedelta(days=60), today)
-    day = today
-    while calendar.workdays_between(day, today) <= settings.ISSUE_RED_OVERDUE_WORKDAYS:
-        day -= timedelta(days=1)
-    return day
+    return calendar.latest_day_before(today, settings.ISSUE_RED_OVERDUE_WORKDAYS + 1)
 
 
 def issues_overdue(as_of: date) -> QuerySet[Issue]:

@@ -165,6 +165,14 @@ class WorkdayCalendar:
             self.load(following, following)
         return following
 
+    def latest_day_before(self, end: date, workdays: int) -> date:
+        """The latest day d, on or before end, with at least `workdays` working days after
+        it up to end (``workdays_between(d, end) >= workdays``)."""
+        day = end
+        while self.workdays_between(day, end) < workdays:
+            day -= ONE_DAY
+        return day
+
     def workdays_between(self, a: date, b: date) -> int:
         """Working days after a up to and including b; negative (-(working days after b up to
         a)) when b is before a, zero when equal.

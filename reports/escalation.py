@@ -70,9 +70,7 @@ def _notice_text(alert: _OpenAlert, step: str, open_for: int) -> str:
 def _first_seen_before(calendar: workdays.WorkdayCalendar, as_of: date, workdays_open: int):
     """The moment before which an alert must have been first seen to be open at least
     `workdays_open` working days on `as_of` (its day counted from its local date)."""
-    day = as_of
-    while calendar.workdays_between(day, as_of) < workdays_open:
-        day -= timedelta(days=1)
+    day = calendar.latest_day_before(as_of, workdays_open)
     return timezone.make_aware(datetime.combine(day + timedelta(days=1), time.min))
 
 
