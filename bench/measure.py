@@ -38,19 +38,31 @@ def counted_queries():
         yield captured
 
 
-def page(client, url: str, *, headers: dict | None = None, requests: int = REQUESTS) -> dict:
+def page(
+    client,
+    url: str,
+    *,
+    headers: dict | None = None,
+    requests: int = REQUESTS,
+    before=None,
+) -> dict:
     """Server time of one URL through the in-process client: median and p95 over
-    `requests` after a warm-up, and the SQL queries of one request."""
+    `requests` after a warm-up, and the SQL queries of one request. `before` runs ahead of
+    each request, untimed."""
     headers = headers or {}
     for _ in range(WARMUP):
         response = client.get(url, headers=headers)
         assert response.status_code == 200, (url, response.status_code)
+    if before:
+        before()
     with counted_queries() as captured:
         client.get(url, headers=headers)
     # Read now: the captured list is a window on a log the next request clears.
     queries = len(captured)
     timings = []
     for _ in range(requests):
+        if before:
+            before()
         started = time.perf_counter()
         response = client.get(url, headers=headers)
         timings.append((time.perf_counter() - started) * 1000)

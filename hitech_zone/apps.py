@@ -8,8 +8,9 @@ class HitechZoneConfig(AppConfig):
 
     def ready(self) -> None:
         from django.contrib.auth import signals
+        from django.db.models.signals import post_migrate
 
-        from hitech_zone import audit
+        from hitech_zone import audit, data_version
 
         # Sign-ins, failed sign-ins and sign-outs go to the audit log.
         signals.user_logged_in.connect(audit.on_user_logged_in, dispatch_uid="audit-login")
@@ -17,3 +18,5 @@ class HitechZoneConfig(AppConfig):
         signals.user_login_failed.connect(
             audit.on_user_login_failed, dispatch_uid="audit-login-failed"
         )
+        # The data version's triggers, on the tables every migrate leaves behind.
+        post_migrate.connect(data_version.on_post_migrate, sender=self, dispatch_uid="data-version")

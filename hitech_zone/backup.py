@@ -259,9 +259,20 @@ def _pg_relations(database: dict[str, Any]) -> list[tuple[str, str, str]]:
         return cursor.fetchall()
 
 
+# The app's own functions (the data version's triggers), not those of extensions.
+_PG_USER_FUNCTIONS = """
+    SELECT n.nspname, p.proname, pg_catalog.pg_get_function_identity_arguments(p.oid)
+    FROM pg_catalog.pg_proc p JOIN pg_catalog.pg_namespace n ON n.oid = p.pronamespace
+    WHERE n.nspname <> 'information_schema' AND n.nspname NOT LIKE 'pg\\_%%'
+      AND NOT EXISTS (
+          SELECT 1 FROM pg_catalog.pg_depend d WHERE d.objid = p.oid AND d.deptype = 'e'
+      )
+"""
+
+
 def _pg_drop_everything(database: dict[str, Any]) -> None:
-    """Drop every table, view and sequence, in one transaction. Tables go first: a
-    sequence a column owns can only go with its table."""
+    """Drop every table, view, sequence and function of the app, in one transaction.
+    Tables go first: a sequence a column owns can only go with its table."""
     statements = {"r": "TABLE", "p": "TABLE", "f": "FOREIGN TABLE", "v": "VIEW"}
     statements |= {"m": "MATERIALIZED VIEW", "S": "SEQUENCE"}
     relations = sorted(_pg_relations(database), key=lambda row: list(statements).index(row[2]))
@@ -269,6 +280,11 @@ def _pg_drop_everything(database: dict[str, Any]) -> None:
         for schema, name, kind in relations:
             cursor.execute(
                 f"DROP {statements[kind]} IF EXISTS {_quote(schema)}.{_quote(name)} CASCADE"
+            )
+        for schema, name, arguments in cursor.execute(_PG_USER_FUNCTIONS).fetchall():
+            # Names from the database's own catalogue, quoted: not user input.
+            cursor.execute(
+                f"DROP FUNCTION IF EXISTS {_quote(schema)}.{_quote(name)}({arguments}) CASCADE"
             )
 
 

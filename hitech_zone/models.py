@@ -41,6 +41,21 @@ class Heartbeat(models.Model):
         return f"{self.name} @ {self.last_seen:%Y-%m-%d %H:%M:%S}"
 
 
+class DataVersion(models.Model):
+    """One row: a token that changes with every committed transaction that writes what the
+    pages show (database triggers, hitech_zone.data_version). Cached page fragments are
+    keyed by it, so a write retires them at once, whatever path it took."""
+
+    token = models.BigIntegerField(_("token"))
+
+    class Meta:
+        verbose_name = _("data version")
+        verbose_name_plural = _("data versions")
+
+    def __str__(self) -> str:
+        return str(self.token)
+
+
 class TaskRun(models.Model):
     """One finished run of a Celery task (a retry is a run too), for the metrics page.
 

@@ -13,7 +13,7 @@ from django.utils.translation import gettext
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from django.views.decorators.vary import vary_on_headers
 
-from hitech_zone import permissions, spreadsheets
+from hitech_zone import fragments, permissions, spreadsheets
 from hitech_zone.forms import without_control_characters
 from hitech_zone.permissions import Action, Role
 from inspections import deadlines, exports, selectors, services, workdays
@@ -50,30 +50,26 @@ def _issue_register(request: HttpRequest):
 @require_GET
 @vary_on_headers("HX-Request")
 def issue_list(request: HttpRequest) -> HttpResponse:
-    today, filterset = _issue_register(request)
-    # Overdue first, by deadline, then the rest by deadline: one deadline order (NULLs,
-    # just raised, last), which the issue_list_order_idx index serves.
-    issues = filterset.qs.order_by(F("deadline").asc(nulls_last=True), "-raised_at")
-    page = Paginator(issues, PAGE_SIZE).get_page(request.GET.get("page"))
-    page.object_list = deadlines.with_deadline_states(page.object_list, today=today)
-    rates = selectors.closure_rate_tables(
-        permissions.scope(request.user, Issue.objects.all()),
-        by=("department", "category"),
-    )
-    template = "inspections/issue_list.html"
-    if request.htmx and not request.htmx.boosted:
-        template += "#issue-table"
-    return render(
-        request,
-        template,
-        {
+    def content() -> dict:
+        today, filterset = _issue_register(request)
+        # Overdue first, by deadline, then the rest by deadline: one deadline order (NULLs,
+        # just raised, last), which the issue_list_order_idx index serves.
+        issues = filterset.qs.order_by(F("deadline").asc(nulls_last=True), "-raised_at")
+        page = Paginator(issues, PAGE_SIZE).get_page(request.GET.get("page"))
+        page.object_list = deadlines.with_deadline_states(page.object_list, today=today)
+        rates = selectors.closure_rate_tables(
+            permissions.scope(request.user, Issue.objects.all()),
+            by=("department", "category"),
+        )
+        return {
             "filterset": filterset,
             "page": page,
             "today": today,
             "rates_by_department": rates["department"],
             "rates_by_category": rates["category"],
-        },
-    )
+        }
+
+    return fragments.page(request, "inspections/issue_list.html", content, partial="issue-table")
 
 
 @require_GET

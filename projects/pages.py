@@ -47,11 +47,22 @@ class MonthRow:
         return f"{self.year}-{self.month:02d}"
 
 
-def project_for(user, code: str, *, as_of: date, action=permissions.Action.VIEW) -> Project:
-    """The annotated project (light, plan, completed) if the user may reach it; else 404/403."""
+def _refuse_nul(code: str) -> None:
     if "\x00" in code:
         # No code has a NUL in it, and PostgreSQL refuses to even compare one.
         raise Http404(gettext("No such project."))
+
+
+def project_named(user, code: str) -> Project:
+    """Only the project's code and name, if the user may see it; else 404. What a page
+    needs around its cached content (hitech_zone.fragments), checked on every request."""
+    _refuse_nul(code)
+    return permissions.get_for(user, Project.objects.only("pk", "code", "name"), code=code)
+
+
+def project_for(user, code: str, *, as_of: date, action=permissions.Action.VIEW) -> Project:
+    """The annotated project (light, plan, completed) if the user may reach it; else 404/403."""
+    _refuse_nul(code)
     project = permissions.get_for(
         user, selectors.project_list(user=user, as_of=as_of), action, code=code
     )

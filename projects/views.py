@@ -12,7 +12,7 @@ from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from django.views.decorators.vary import vary_on_headers
 
-from hitech_zone import audit, paging, permissions, spreadsheets
+from hitech_zone import audit, fragments, paging, permissions, spreadsheets
 from projects import exports, lights, pages, selectors, services
 from projects.filters import ProjectFilterSet, sort_ordering
 from projects.forms import (
@@ -58,35 +58,31 @@ def _register(request: HttpRequest):
 @require_GET
 @vary_on_headers("HX-Request")
 def project_list(request: HttpRequest) -> HttpResponse:
-    today, filterset, sort, projects = _register(request)
-    page = Paginator(projects, PAGE_SIZE).get_page(request.GET.get("page"))
-    page.object_list = lights.with_reasons(
-        paging.page_rows(
-            projects,
-            offset=max(page.start_index() - 1, 0),
-            limit=page.end_index() - page.start_index() + 1 if page.paginator.count else 0,
-        ),
-        as_of=today,
-        elapsed_share=selectors.year_elapsed_share(today),
-    )
-    query = request.GET.copy()
-    query.pop("page", None)
-    query.pop("sort", None)
-    template = "projects/project_list.html"
-    if request.htmx and not request.htmx.boosted:
-        template += "#project-table"
-    return render(
-        request,
-        template,
-        {
+    def content() -> dict:
+        today, filterset, sort, projects = _register(request)
+        page = Paginator(projects, PAGE_SIZE).get_page(request.GET.get("page"))
+        page.object_list = lights.with_reasons(
+            paging.page_rows(
+                projects,
+                offset=max(page.start_index() - 1, 0),
+                limit=page.end_index() - page.start_index() + 1 if page.paginator.count else 0,
+            ),
+            as_of=today,
+            elapsed_share=selectors.year_elapsed_share(today),
+        )
+        query = request.GET.copy()
+        query.pop("page", None)
+        query.pop("sort", None)
+        return {
             "filterset": filterset,
             "page": page,
             "sort": sort,
             "query": query.urlencode(),
             "columns": COLUMNS,
             "today": today,
-        },
-    )
+        }
+
+    return fragments.page(request, "projects/project_list.html", content, partial="project-table")
 
 
 @require_GET

@@ -76,20 +76,20 @@ def alerts_refresh(*, now: datetime) -> RefreshResult:
             last_seen_at=now
         )
         opened = [
-            Alert(
-                project_id=finding.project_id,
-                kind=finding.kind,
-                subject_key=finding.subject_key,
-                severity=finding.severity,
-                detail=finding.detail,
-                first_seen_at=now,
-                last_seen_at=now,
-            )
+            {
+                "project_id": finding.project_id,
+                "kind": finding.kind,
+                "subject_key": finding.subject_key,
+                "severity": finding.severity,
+                "detail": finding.detail,
+                "first_seen_at": now,
+                "last_seen_at": now,
+            }
             for finding in wanted.values()
         ]
-        # ignore_conflicts: should another run have opened the same alert meanwhile, the
+        # Conflicts skipped: should another run have opened the same alert meanwhile, the
         # partial unique constraint keeps one.
-        bulk.insert_rows(opened)
+        bulk.insert_rows(Alert, opened)
     return RefreshResult(opened=len(opened), resolved=len(resolved), kept=kept)
 
 

@@ -19,6 +19,7 @@ Notices are `inspections.models.Notification` rows about the project (no issue),
 recipient, kind and alert (event "alert-<id>"), e-mailed after the transaction commits.
 """
 
+import functools
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 
@@ -128,9 +129,11 @@ def alerts_escalate(*, now: datetime) -> dict[str, int]:
                 "alert_id", "step"
             )
         )
-        first_days = {alert.pk: timezone.localdate(alert.first_seen_at) for alert in alerts}
+        # Alerts opened by one run share a moment: each moment's local day once.
+        local_day = functools.cache(timezone.localdate)
+        first_days = {alert.pk: local_day(alert.first_seen_at) for alert in alerts}
         calendar.load(min(first_days.values()), as_of)
-        escalations: list[AlertEscalation] = []
+        escalations: list[bulk.Row] = []
         notices: list[notifications.ProjectNotice] = []
         # One switch of language for all the notices, not one per alert (make bench).
         with translation.override(settings.LANGUAGE_CODE):
@@ -159,12 +162,12 @@ def alerts_escalate(*, now: datetime) -> dict[str, int]:
                     if (alert.pk, step) in taken:
                         continue
                     escalations.append(
-                        AlertEscalation(
-                            alert_id=alert.pk,
-                            step=step,
-                            recipient_id=recipient_id,
-                            escalated_at=now,
-                        )
+                        {
+                            "alert_id": alert.pk,
+                            "step": step,
+                            "recipient_id": recipient_id,
+                            "escalated_at": now,
+                        }
                     )
                     counts[step.value] += 1
                     if kind and recipient_id is not None and recipient_active:
@@ -178,7 +181,7 @@ def alerts_escalate(*, now: datetime) -> dict[str, int]:
                             )
                         )
         # (alert, step) is unique: a step another run took meanwhile is skipped, never twice.
-        bulk.insert_rows(escalations)
+        bulk.insert_rows(AlertEscalation, escalations)
         counts["notifications"] = notifications.notify_projects(notices)
         if notices:
             transaction.on_commit(notifications.send_pending_emails)

@@ -179,16 +179,19 @@ def projections_refresh(*, now: datetime) -> ProjectionCounts:
                 continue
             created += current is None
             writes.append(
-                MilestoneProjection(
-                    milestone_id=milestone_id,
+                {
+                    "milestone_id": milestone_id,
                     **dict(zip(fields, values, strict=True)),
-                    computed_at=now,
-                )
+                    "computed_at": now,
+                }
             )
         if writes:
             # One upsert: new rows and changed ones alike.
             bulk.insert_rows(
-                writes, unique_fields=["milestone"], update_fields=[*fields, "computed_at"]
+                MilestoneProjection,
+                writes,
+                unique_fields=["milestone"],
+                update_fields=[*fields, "computed_at"],
             )
         gone = [row[-1] for milestone_id, row in stored.items() if milestone_id not in wanted]
         if gone:

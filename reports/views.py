@@ -8,7 +8,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 from django.views.decorators.vary import vary_on_headers
 
-from hitech_zone import permissions, spreadsheets
+from hitech_zone import fragments, permissions, spreadsheets
 from hitech_zone.permissions import Action, Role
 from inspections import selectors as inspection_selectors
 from projects import pages
@@ -22,16 +22,16 @@ from reports.models import Briefing
 def dashboard(request: HttpRequest) -> HttpResponse:
     """The leader's one screen: totals against targets, lights, what slips, by park and sector."""
     today = timezone.localdate()
-    dashboard = selectors.dashboard(user=request.user, as_of=today)
-    return render(
-        request,
-        "reports/dashboard.html",
-        {
+
+    def content() -> dict:
+        dashboard = selectors.dashboard(user=request.user, as_of=today)
+        return {
             "dashboard": dashboard,
             "dashboard_charts": charts.dashboard_charts(dashboard),
             "today": today,
-        },
-    )
+        }
+
+    return fragments.page(request, "reports/dashboard.html", content)
 
 
 @require_GET
@@ -52,19 +52,23 @@ def project_page(request: HttpRequest, code: str) -> HttpResponse:
     """A project: facts, milestones, investment, notes and history (its own app's
     sections), with its site visits and issues beside them."""
     today = timezone.localdate()
-    project = pages.project_for(request.user, code, as_of=today)
-    context = pages.sections(request.user, project, as_of=today)
-    context.update(
-        visits=inspection_selectors.visit_list_for_project(
-            user=request.user, project_id=project.pk
-        ),
-        issues=inspection_selectors.issue_list_for_project(
-            user=request.user, project_id=project.pk
-        ),
-        projections=selectors.milestone_projections_for_project(project_id=project.pk),
-        alerts=selectors.alert_list_open_for_project(project_id=project.pk),
-    )
-    return render(request, "reports/project_page.html", context)
+    named = pages.project_named(request.user, code)
+
+    def content() -> dict:
+        project = pages.project_for(request.user, code, as_of=today)
+        return {
+            **pages.sections(request.user, project, as_of=today),
+            "visits": inspection_selectors.visit_list_for_project(
+                user=request.user, project_id=project.pk
+            ),
+            "issues": inspection_selectors.issue_list_for_project(
+                user=request.user, project_id=project.pk
+            ),
+            "projections": selectors.milestone_projections_for_project(project_id=project.pk),
+            "alerts": selectors.alert_list_open_for_project(project_id=project.pk),
+        }
+
+    return fragments.page(request, "reports/project_page.html", content, context={"project": named})
 
 
 # ---------------------------------------------------------------- briefings

@@ -194,6 +194,14 @@ def fast_password_hashing(settings):
 
 
 @pytest.fixture(autouse=True)
+def fresh_fragment_cache():
+    # Test databases roll back to the same data version; cached pages must not carry over.
+    from django.core.cache import caches
+
+    caches["fragments"].clear()
+
+
+@pytest.fixture(autouse=True)
 def issue_categories(request):
     """The categories migration 0004 loads. A transactional test empties every table when
     it ends, so tests that touch the database get them again."""

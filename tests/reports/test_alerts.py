@@ -246,12 +246,12 @@ def test_project_page_shows_open_alerts_and_the_schedule_projection(official):
     context = pages.sections(official, annotated, as_of=AS_OF)
     with translation.override("en"):
         html = render_to_string(
-            "reports/project_page.html",
+            "reports/project_page.html#page-content",
             {**context, "visits": [], "issues": [], "projections": projections, "alerts": alerts},
             request=request,
         )
         without = render_to_string(
-            "reports/project_page.html",
+            "reports/project_page.html#page-content",
             {**context, "visits": [], "issues": []},
             request=request,
         )
