@@ -23,7 +23,7 @@ from projects.imports.services import project_import_apply, project_import_previ
 from projects.models import Project, ProjectImport  # noqa: E402
 from reports import periods, services  # noqa: E402
 from reports.models import Briefing  # noqa: E402
-from reports.pdf import html_to_pdf  # noqa: E402
+from reports.pdf import html_to_pdf, preload  # noqa: E402
 
 
 def _admin() -> User:
@@ -40,6 +40,8 @@ def briefing(kind: str) -> dict:
         last = today - timedelta(days=today.weekday() + 1)
         year, week, _ = last.isocalendar()
         key = f"{year}-W{week:02d}"
+    # As in a worker, which loads WeasyPrint as it starts (reports.tasks).
+    preload()
     baseline = peak_rss_mb()
     requested = services.briefing_request(
         kind=kind,
@@ -73,6 +75,7 @@ def briefing_floor() -> dict:
         "body { font-size: 9pt }</style></head>"
         f"<body><table>{cells}</table></body></html>"
     )
+    preload()
     baseline = peak_rss_mb()
     started = time.perf_counter()
     pdf = html_to_pdf(html)

@@ -14,18 +14,29 @@ def font_face_css() -> str:
     )
 
 
-def html_to_pdf(html: str, *, extra_css: str = "") -> bytes:
-    # Imported here: WeasyPrint loads Pango, which only the PDF paths need.
+def preload() -> None:
+    """Load WeasyPrint (and Pango) now: a worker does it as it starts, so that no render
+    pays for it (about a second; make bench)."""
+    _weasyprint()
+
+
+def _weasyprint():
+    # Imported on demand: WeasyPrint loads Pango, which only the PDF paths need.
+    import weasyprint
     from PIL import ImageFile
-    from weasyprint import CSS, HTML
-    from weasyprint.text.fonts import FontConfiguration
 
     # Importing WeasyPrint tells Pillow, process-wide, to accept truncated images; photo
     # uploads in the same process must still refuse them (inspections.photos).
     ImageFile.LOAD_TRUNCATED_IMAGES = False
+    return weasyprint
+
+
+def html_to_pdf(html: str, *, extra_css: str = "") -> bytes:
+    weasyprint = _weasyprint()
+    from weasyprint.text.fonts import FontConfiguration
 
     fonts = FontConfiguration()
-    stylesheet = CSS(string=font_face_css() + extra_css, font_config=fonts)
-    return HTML(string=html, base_url=str(settings.BASE_DIR)).write_pdf(
+    stylesheet = weasyprint.CSS(string=font_face_css() + extra_css, font_config=fonts)
+    return weasyprint.HTML(string=html, base_url=str(settings.BASE_DIR)).write_pdf(
         stylesheets=[stylesheet], font_config=fonts
     )

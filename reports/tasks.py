@@ -5,11 +5,21 @@ import logging
 from datetime import datetime
 
 from celery import shared_task
+from celery.signals import worker_init
 
 from hitech_zone.tasks import TRANSIENT_FAULTS, TRANSIENT_MAX_RETRIES
 from reports import services
 
 logger = logging.getLogger(__name__)
+
+
+@worker_init.connect
+def _load_pdf_renderer(**_kwargs) -> None:
+    # In the worker's main process, before its pool starts: every process it forks has
+    # WeasyPrint loaded, and no briefing's render pays for loading it.
+    from reports import pdf
+
+    pdf.preload()
 
 
 def _moment(now: str | None) -> datetime | None:

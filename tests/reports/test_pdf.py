@@ -54,3 +54,29 @@ def test_the_shipped_font_has_a_glyph_for_every_character():
     cmap = TTFont(settings.PDF_FONT_PATH).getBestCmap()
     missing = [char for char in CHINESE + "提出交办办理办结销号" if ord(char) not in cmap]
     assert not missing
+
+
+def test_a_worker_loads_the_renderer_as_it_starts_and_the_web_never_does():
+    import os
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    script = (
+        "import sys, django; django.setup()\n"
+        "import reports.tasks, reports.pdf\n"
+        "from celery.signals import worker_init\n"
+        "from PIL import ImageFile\n"
+        "print('weasyprint' in sys.modules)\n"
+        "worker_init.send(sender=None)\n"
+        "print('weasyprint' in sys.modules, ImageFile.LOAD_TRUNCATED_IMAGES)\n"
+    )
+    root = Path(__file__).resolve().parents[2]
+    env = {**os.environ, "DJANGO_SETTINGS_MODULE": "hitech_zone.settings", "DEBUG": "1"}
+    result = subprocess.run(
+        [sys.executable, "-c", script], cwd=root, env=env, capture_output=True, text=True
+    )
+    assert result.returncode == 0, result.stderr
+    # Importing the jobs (as the web does to ask for them) loads no WeasyPrint; a worker's
+    # start does, and leaves truncated photos refused.
+    assert result.stdout.split() == ["False", "True", "False"]
