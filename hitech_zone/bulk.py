@@ -60,9 +60,9 @@ def _default(field: models.Field):
     raise ValueError(f"{field.model.__name__}.{field.attname}: no value and no default")
 
 
-def _json_text(field: models.JSONField, value) -> str | None:
+def _json_text(encoder: json.JSONEncoder, value) -> str | None:
     # COPY's text form of jsonb is the JSON text: no adapter object per value.
-    return None if value is None else json.dumps(value, cls=field.encoder or DjangoJSONEncoder)
+    return None if value is None else encoder.encode(value)
 
 
 def _copy_insert(database, model, rows, *, unique_fields, update_fields) -> None:
@@ -70,7 +70,12 @@ def _copy_insert(database, model, rows, *, unique_fields, update_fields) -> None
     given = list(rows[0])
     fields = [field for field in opts.concrete_fields if field is not opts.pk]
     defaults = {f.attname: _default(f) for f in fields if f.attname not in given}
-    json_fields = {f.attname: f for f in fields if isinstance(f, models.JSONField)}
+    # One encoder per JSON field for the batch, not one per value (make bench).
+    json_encoders = {
+        f.attname: (f.encoder or DjangoJSONEncoder)()
+        for f in fields
+        if isinstance(f, models.JSONField)
+    }
     quote = database.ops.quote_name
     table = quote(opts.db_table)
     # Its own name, dropped at commit: another batch in the same transaction has another.
@@ -93,11 +98,11 @@ def _copy_insert(database, model, rows, *, unique_fields, update_fields) -> None
         f"INSERT INTO {table} ({columns}) SELECT {columns} FROM {staging} ON CONFLICT {conflict}"  # nosec B608
     )
     tail = [
-        _json_text(json_fields[name], value) if name in json_fields else value
+        _json_text(json_encoders[name], value) if name in json_encoders else value
         for name, value in defaults.items()
     ]
     as_json = [
-        (index, json_fields[name]) for index, name in enumerate(given) if name in json_fields
+        (index, json_encoders[name]) for index, name in enumerate(given) if name in json_encoders
     ]
     # A transaction for the staging table to live in; no savepoint of its own.
     with transaction.atomic(using=database.alias, savepoint=False), database.cursor() as cursor:
@@ -105,7 +110,7 @@ def _copy_insert(database, model, rows, *, unique_fields, update_fields) -> None
         with cursor.cursor.copy(f"COPY {staging} ({columns}) FROM STDIN") as copy:
             for row in rows:
                 values = [row[name] for name in given]
-                for index, field in as_json:
-                    values[index] = _json_text(field, values[index])
+                for index, encoder in as_json:
+                    values[index] = _json_text(encoder, values[index])
                 copy.write_row(values + tail)
         cursor.execute(insert)
