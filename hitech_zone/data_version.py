@@ -2,7 +2,7 @@
 show commits. Page fragments are cached under it (hitech_zone.fragments).
 
 Database triggers change it, so every write counts, whatever made it: services, the admin,
-imports, bulk COPY, raw SQL, a restore. On PostgreSQL a statement trigger on each watched
+imports, bulk COPY, raw SQL. On PostgreSQL a statement trigger on each watched
 table notes the transaction, and a deferred trigger changes the token once, at commit: the
 version row is locked only while the transaction commits, so long imports do not hold up
 other writers. On SQLite (one writer at a time) a row trigger changes it at once.
