@@ -7,6 +7,8 @@ changed since the preview, or any row fails, nothing is applied and the import s
 """
 
 import hashlib
+from collections.abc import Iterator
+from contextlib import contextmanager
 
 from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -128,8 +130,13 @@ def project_import_apply(*, record: ProjectImport, by) -> ProjectImport:
                 "file": current.file_name,
                 "id": current.pk,
             }
+            new_projects = []
             for planned in plan.rows:
-                _apply_row(planned, kind=current.kind, by=by, reason=reason)
+                if current.kind == ProjectImport.Kind.REGISTER and planned.action == Action.CREATE:
+                    new_projects.append(planned)
+                else:
+                    _apply_row(planned, kind=current.kind, by=by, reason=reason)
+            _create_projects(new_projects, by=by, reason=reason)
             current.status = ProjectImport.Status.APPLIED
             current.applied_at = timezone.now()
             current.applied_by = by
@@ -163,28 +170,12 @@ def project_import_apply(*, record: ProjectImport, by) -> ProjectImport:
         return record
 
 
-def _apply_row(planned: PlannedRow, *, kind: str, by, reason: str) -> None:
-    if planned.action not in {Action.CREATE, Action.UPDATE}:
-        return
+@contextmanager
+def _row_failure(planned: PlannedRow) -> Iterator[None]:
+    """A row's refusal (a conflict, a failed check, the database) as the import's
+    failure, naming the row."""
     try:
-        if kind == ProjectImport.Kind.MONTHLY:
-            services.monthly_investment_set(
-                project=planned.target,
-                by=by,
-                expected_version=planned.seen_version,
-                reason=reason,
-                **planned.values,
-            )
-        elif planned.action == Action.CREATE:
-            services.project_create(by=by, reason=reason, planned=True, **planned.values)
-        else:
-            services.project_update(
-                project=planned.target,
-                by=by,
-                expected_version=planned.seen_version,
-                reason=reason,
-                **{change.field: planned.values[change.field] for change in planned.changes},
-            )
+        yield
     except services.ConflictError:
         raise _Failed(
             [
@@ -206,6 +197,47 @@ def _apply_row(planned: PlannedRow, *, kind: str, by, reason: str) -> None:
                 % {"row": planned.row, "key": planned.key, "reason": error}
             ]
         ) from None
+
+
+def _create_projects(rows: list[PlannedRow], *, by, reason: str) -> None:
+    """The sheet's new projects, saved together. If the database refuses the lot, they are
+    saved again one by one, so the message names the row it refuses."""
+    projects = []
+    for planned in rows:
+        with _row_failure(planned):
+            projects.append(services.project_new_planned(**planned.values))
+    if not projects:
+        return
+    try:
+        with transaction.atomic():
+            services.projects_create_planned(projects, by=by, reason=reason)
+    except DatabaseError:
+        for planned in rows:
+            _apply_row(planned, kind=ProjectImport.Kind.REGISTER, by=by, reason=reason)
+
+
+def _apply_row(planned: PlannedRow, *, kind: str, by, reason: str) -> None:
+    if planned.action not in {Action.CREATE, Action.UPDATE}:
+        return
+    with _row_failure(planned):
+        if kind == ProjectImport.Kind.MONTHLY:
+            services.monthly_investment_set(
+                project=planned.target,
+                by=by,
+                expected_version=planned.seen_version,
+                reason=reason,
+                **planned.values,
+            )
+        elif planned.action == Action.CREATE:
+            services.project_create(by=by, reason=reason, planned=True, **planned.values)
+        else:
+            services.project_update(
+                project=planned.target,
+                by=by,
+                expected_version=planned.seen_version,
+                reason=reason,
+                **{change.field: planned.values[change.field] for change in planned.changes},
+            )
 
 
 def _differences(previewed: dict, now: dict) -> list[str]:

@@ -14,10 +14,12 @@ from types import SimpleNamespace
 import openpyxl
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
-from django.db import IntegrityError
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.utils import translation
 
 from projects import services
+from projects.imports import plan as planning
 from projects.imports import templates
 from projects.imports.services import (
     NotApplicable,
@@ -515,21 +517,88 @@ def test_confirm_applies_nothing_when_the_register_changed_since_the_preview(
 
 def test_confirm_is_all_or_nothing_when_a_row_fails_mid_apply(official, existing, ref, monkeypatch):
     record = preview(official, clean_register())
+    build = planning.build
 
-    def failing_create(**fields):
-        raise IntegrityError("CHECK constraint failed: project_total_investment_not_negative")
+    def build_with_a_clash(sheet):
+        # Something the plan could not foresee: B-2's new row carries A-1's code, which
+        # the database's unique index refuses.
+        plan = build(sheet)
+        row_of_plan = next(row for row in plan.rows if row.key == "B-2")
+        row_of_plan.values = {**row_of_plan.values, "code": "A-1"}
+        return plan
 
-    # Rows apply in order: A-1's update, then B-2's creation, which the database refuses.
-    monkeypatch.setattr(services, "project_create", failing_create)
+    monkeypatch.setattr(planning, "build", build_with_a_clash)
     result = project_import_apply(record=record, by=official)
     assert result.status == ProjectImport.Status.FAILED
-    assert "B-2" in result.message and "project_total_investment_not_negative" in result.message
+    # The new rows go in together; the one the database refuses is still named.
+    assert "B-2" in result.message and "projects_project" in result.message
+    assert "Row 4" in result.message or "第 4 行" in result.message
     existing.refresh_from_db()
     assert existing.total_investment == Decimal("100000")  # rolled back with the rest
     assert existing.history.count() == 1
-    assert not Project.objects.filter(code="B-2").exists()
+    assert Project.objects.count() == 1
     with pytest.raises(NotApplicable):
         project_import_apply(record=result, by=official)
+
+
+def test_a_new_row_failing_its_field_checks_is_named(official, existing, ref, monkeypatch):
+    record = preview(official, clean_register())
+    build = planning.build
+
+    def build_with_a_long_name(sheet):
+        plan = build(sheet)
+        row_of_plan = next(row for row in plan.rows if row.key == "B-2")
+        row_of_plan.values = {**row_of_plan.values, "company": "公司" * 100}
+        return plan
+
+    monkeypatch.setattr(planning, "build", build_with_a_long_name)
+    result = project_import_apply(record=record, by=official)
+    assert result.status == ProjectImport.Status.FAILED
+    assert "B-2" in result.message
+    assert Project.objects.count() == 1
+
+
+def test_new_rows_are_saved_in_batches_not_row_by_row_each_with_its_history(official, ref):
+    def sheet(codes):
+        return xlsx(
+            [
+                REGISTER_ZH,
+                REGISTER_EN,
+                *(
+                    [
+                        code,
+                        f"项目{code}",
+                        "某公司",
+                        "h2",
+                        "氢能源汽车",
+                        "在建",
+                        1000,
+                        None,
+                        None,
+                        "chen",
+                    ]
+                    for code in codes
+                ),
+            ]
+        )
+
+    few = preview(official, sheet([f"F-{n}" for n in range(3)]), name="few.xlsx")
+    with CaptureQueriesContext(connection) as few_queries:
+        project_import_apply(record=few, by=official)
+    many = preview(official, sheet([f"M-{n}" for n in range(60)]), name="many.xlsx")
+    with CaptureQueriesContext(connection) as many_queries:
+        applied = project_import_apply(record=many, by=official)
+    assert applied.status == ProjectImport.Status.APPLIED and applied.created_count == 60
+    # 57 more rows cost at most an INSERT batch more for the projects and their history
+    # (SQLite caps the parameters of one statement); row by row it was six a row.
+    assert len(many_queries) <= len(few_queries) + 2
+    records = Project.history.filter(code__startswith="M-")
+    assert records.count() == 60
+    assert {(r.history_type, r.history_user_id) for r in records} == {("+", official.pk)}
+    assert all("many.xlsx" in r.history_change_reason for r in records)
+    assert set(records.values_list("id", flat=True)) == set(
+        Project.objects.filter(code__startswith="M-").values_list("pk", flat=True)
+    )
 
 
 def test_the_template_imports_as_it_is_with_its_examples_skipped(client, official, ref, today):
