@@ -42,6 +42,12 @@ def _schedule(sender: Celery, **_kwargs) -> None:
             "task": "inspections.tasks.issue_deadlines_notify",
             "schedule": crontab(hour=8, minute=0),
         },
+        # Every ten minutes: notices whose e-mail job gave up (a mail server down for
+        # longer than its retries) are sent once the server is back.
+        "notification-emails": {
+            "task": "inspections.tasks.notification_emails_send",
+            "schedule": 600,
+        },
         # Every night at 01:00 Asia/Shanghai: projections, alerts and escalation.
         "slip-detect": {
             "task": "reports.tasks.slip_detect",

@@ -64,7 +64,7 @@ def notify_step(*, follow_up_id: int) -> int:
         created = notify(_officials_of(issue), issue, Kind.AWAITING_CLOSE, event_key)
     else:
         created = []
-    send_pending_emails()
+    send_all_pending_emails()
     return len(created)
 
 
@@ -88,7 +88,7 @@ def notify_deadlines(*, today: date) -> int:
             count += len(notify(recipients, issue, Kind.OVERDUE, event_key))
         else:
             count += len(notify(_department_users(issue), issue, Kind.DUE_SOON, event_key))
-    send_pending_emails()
+    send_all_pending_emails()
     return count
 
 
@@ -152,12 +152,44 @@ def _email(notification: Notification) -> tuple[str, str]:
     )
 
 
-def send_pending_emails(limit: int = 200) -> int:
+# Notices e-mailed per batch: one query picks them, then each is sent in its own transaction.
+EMAIL_BATCH = 200
+EMAILS_TASK = "inspections.tasks.notification_emails_send"
+
+
+def send_pending_emails(limit: int = EMAIL_BATCH) -> int:
+    """E-mail up to `limit` notifications not yet e-mailed; return how many were sent."""
+    return _send_batch(limit)[1]
+
+
+def send_all_pending_emails() -> int:
+    """E-mail every notification not yet e-mailed, batch after batch (a province's first
+    slip detection raises tens of thousands); return how many were sent. Stops when a
+    batch finds nothing left it can claim."""
+    sent = 0
+    while True:
+        claimed, batch_sent = _send_batch(EMAIL_BATCH)
+        sent += batch_sent
+        if not claimed:
+            return sent
+
+
+def emails_send_request() -> None:
+    """Within the transaction that records notices: ask the e-mail job to send them once it
+    commits (`hitech_zone.outbox`). The job that records them ends sooner, and a mail server
+    that is down delays and retries only the e-mails. One request waiting is enough."""
+    from hitech_zone import outbox
+
+    if not outbox.outbox_waiting(EMAILS_TASK):
+        outbox.outbox_enqueue(EMAILS_TASK)
+
+
+def _send_batch(limit: int) -> tuple[int, int]:
     """E-mail notifications not yet e-mailed, each at most once as far as the mail server
     and the database can agree: each message is claimed, sent and marked in a transaction
     of its own, so a worker killed mid-batch leaves the sent ones marked and the rest
     pending (only a kill between the server's "accepted" and the commit sends one twice).
-    Concurrent senders skip the rows another one holds."""
+    Concurrent senders skip the rows another one holds. Returns (claimed, sent)."""
     # The batch's ids first, from the partial index: right after a run has raised tens of
     # thousands of notices the planner's row counts are stale, and the joined query sorted
     # them all (make bench).
@@ -168,8 +200,8 @@ def send_pending_emails(limit: int = 200) -> int:
         .order_by("pk")
     )
     if not pending:
-        return 0
-    sent = 0
+        return 0, 0
+    claimed_count = sent = 0
     connection = mail.get_connection()
     try:
         for notification in pending:
@@ -181,6 +213,7 @@ def send_pending_emails(limit: int = 200) -> int:
                 )
                 if not claimed:
                     continue  # another sender has it, or had it
+                claimed_count += 1
                 if notification.recipient.email:
                     subject, body = _email(notification)
                     message = mail.EmailMessage(
@@ -194,7 +227,7 @@ def send_pending_emails(limit: int = 200) -> int:
                 Notification.objects.filter(pk=notification.pk).update(emailed_at=timezone.now())
     finally:
         connection.close()
-    return sent
+    return claimed_count, sent
 
 
 def unread_count(user) -> int:

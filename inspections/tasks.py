@@ -28,3 +28,8 @@ def issue_step_notify(*, follow_up_id: int) -> int:
 def issue_deadlines_notify(*, today: str | None = None) -> int:
     day = date.fromisoformat(today) if today else timezone.localdate()
     return notifications.notify_deadlines(today=day)
+
+
+@shared_task(name=notifications.EMAILS_TASK, **RETRY_ON_TRANSIENT_FAULTS)
+def notification_emails_send() -> int:
+    return notifications.send_all_pending_emails()

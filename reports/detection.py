@@ -21,16 +21,16 @@ def slip_detect(*, now: datetime | None = None) -> dict[str, int]:
     then escalate red alerts, all as of `now` (default: this moment). Idempotent for a
     given `now`; a fixed number of queries whatever the number of projects. Returns the
     counts of each step, e.g. {"alerts_opened": 3, "escalated_leader": 1, ...}. Notices
-    are e-mailed once the transaction has committed."""
+    are e-mailed by a job of their own, asked for as the transaction commits."""
     now = now or timezone.now()
     with transaction.atomic():
         lock_slip_detection()
         projections = projections_refresh(now=now)
         alerts = alerts_refresh(now=now)
         escalations = alerts_escalate(now=now)
-        # Also the e-mails of an earlier run cut short after its commit (a worker killed
-        # while sending): that run's notices exist, so this run adds none to send.
-        transaction.on_commit(notifications.send_pending_emails)
+        # The e-mails are a job of their own, asked for with this run's writes. It also
+        # sends those of an earlier run cut short while sending.
+        notifications.emails_send_request()
     return {
         "projections_created": projections.created,
         "projections_updated": projections.updated,

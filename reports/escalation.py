@@ -16,7 +16,8 @@ whose person is inactive, gets its LEADER step with no recipient (or no notice),
 does not try again every night; the step shows on the alert either way.
 
 Notices are `inspections.models.Notification` rows about the project (no issue), one per
-recipient, kind and alert (event "alert-<id>"), e-mailed after the transaction commits.
+recipient, kind and alert (event "alert-<id>"), e-mailed by the e-mail job that the slip
+detection asks for (`reports.detection`).
 """
 
 import functools
@@ -183,6 +184,4 @@ def alerts_escalate(*, now: datetime) -> dict[str, int]:
         # (alert, step) is unique: a step another run took meanwhile is skipped, never twice.
         bulk.insert_rows(AlertEscalation, escalations)
         counts["notifications"] = notifications.notify_projects(notices)
-        if notices:
-            transaction.on_commit(notifications.send_pending_emails)
     return counts

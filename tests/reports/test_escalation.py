@@ -9,7 +9,6 @@ from django.utils import translation
 
 from inspections import workdays
 from inspections.models import Notification
-from inspections.notifications import send_pending_emails
 from projects.models import Project
 from reports.alerts import alerts_refresh
 from reports.escalation import alerts_escalate
@@ -167,17 +166,40 @@ def test_yellow_and_resolved_alerts_do_not_escalate(red_project, people):
     assert not Notification.objects.exists()
 
 
-def test_notices_are_emailed_once_after_commit(
-    red_project, mailoutbox, django_capture_on_commit_callbacks
-):
-    with django_capture_on_commit_callbacks(execute=True), translation.override("en"):
-        alerts_escalate(now=at(FIFTH_WORKDAY))
-    with django_capture_on_commit_callbacks(execute=True):
-        alerts_escalate(now=at(FIFTH_WORKDAY + timedelta(days=1)))
-    send_pending_emails()
+def test_notices_are_emailed_once_by_the_email_job(red_project, mailoutbox):
+    from inspections.tasks import notification_emails_send
 
+    with translation.override("en"):
+        alerts_escalate(now=at(FIFTH_WORKDAY))
+    alerts_escalate(now=at(FIFTH_WORKDAY + timedelta(days=1)))
+    assert mailoutbox == []  # recorded; the e-mail job sends them
+
+    assert notification_emails_send() == 2
+    assert notification_emails_send() == 0
     assert sorted(m.to[0] for m in mailoutbox) == ["lingdao@example.com", "zeren@example.com"]
     assert all("正力新能电芯" in m.subject and "正力新能电芯" in m.body for m in mailoutbox)
+    assert not Notification.objects.filter(emailed_at__isnull=True).exists()
+
+
+def test_the_email_job_drains_a_backlog_larger_than_a_batch(mailoutbox, monkeypatch):
+    from inspections import notifications
+    from inspections.tasks import notification_emails_send
+
+    monkeypatch.setattr(notifications, "EMAIL_BATCH", 3)
+    people = [factories.UserFactory(email=f"p{n}@example.com") for n in range(7)]
+    project = factories.ProjectFactory()
+    notifications.notify_projects(
+        notifications.ProjectNotice(
+            recipient_id=person.pk,
+            project_id=project.pk,
+            kind=Notification.Kind.ALERT_RED,
+            event_key="alert-1",
+            message="红灯",
+        )
+        for person in people
+    )
+    assert notification_emails_send() == 7
+    assert sorted(m.to[0] for m in mailoutbox) == sorted(p.email for p in people)
     assert not Notification.objects.filter(emailed_at__isnull=True).exists()
 
 

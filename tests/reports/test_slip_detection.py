@@ -8,6 +8,7 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
+from hitech_zone.models import OutboxMessage
 from inspections.models import Issue, Notification
 from projects.models import Project
 from reports.detection import slip_detect
@@ -101,6 +102,35 @@ def test_a_second_run_at_the_same_moment_changes_nothing():
     assert counts["notifications"] == 0
 
 
+def test_the_notices_are_left_to_the_email_job_asked_for_in_the_same_transaction(
+    mailoutbox, django_capture_on_commit_callbacks
+):
+    from inspections.tasks import notification_emails_send
+
+    populate(6)
+    for person in ("zeren", "lingdao"):
+        factories.UserFactory._meta.model.objects.filter(username=person).update(
+            email=f"{person}@example.org"
+        )
+    with django_capture_on_commit_callbacks() as after_commit:
+        counts = slip_detect(now=at(AS_OF))
+
+    # The run sends nothing itself: its last write asks for the e-mail job, which goes to
+    # the broker once the run commits (hitech_zone.outbox).
+    assert counts["notifications"] >= 1 and mailoutbox == []
+    assert list(OutboxMessage.objects.values_list("task_name", "sent_at")) == [
+        ("inspections.tasks.notification_emails_send", None)
+    ]
+    assert after_commit, "nothing sends the outbox after the commit"
+    # Asked for once, however many runs come before it goes.
+    slip_detect(now=at(AS_OF + timedelta(days=1)))
+    assert OutboxMessage.objects.count() == 1
+
+    sent = notification_emails_send()
+    assert sent == len(mailoutbox) == counts["notifications"]
+    assert not Notification.objects.filter(emailed_at__isnull=True).exists()
+
+
 def test_defaults_to_now():
     populate(6)
 
@@ -121,7 +151,7 @@ def test_a_fixed_number_of_queries_at_12_and_60_projects():
     each size. (On SQLite, bulk writes split past ~100 rows; these sizes stay within.)"""
 
     def two_nights() -> tuple[int, int]:
-        for model in (AlertEscalation, Alert, MilestoneProjection, Notification):
+        for model in (AlertEscalation, Alert, MilestoneProjection, Notification, OutboxMessage):
             model.objects.all().delete()
         return run_queries(AS_OF), run_queries(AS_OF + timedelta(days=1))
 
