@@ -59,9 +59,16 @@ BEGIN
     DELETE FROM {pending_table} WHERE txid = NEW.txid;
     RETURN NULL;
 END $$;
-DROP TRIGGER IF EXISTS hz_data_committed ON {pending_table};
-CREATE CONSTRAINT TRIGGER hz_data_committed AFTER INSERT ON {pending_table}
-    DEFERRABLE INITIALLY DEFERRED FOR EACH ROW EXECUTE FUNCTION hz_data_committed();
+DO $$ BEGIN
+    -- A constraint trigger has no CREATE OR REPLACE: made once, not on every migrate.
+    IF NOT EXISTS (
+        SELECT 1 FROM pg_trigger
+        WHERE tgname = 'hz_data_committed' AND tgrelid = '{pending_table}'::regclass
+    ) THEN
+        CREATE CONSTRAINT TRIGGER hz_data_committed AFTER INSERT ON {pending_table}
+            DEFERRABLE INITIALLY DEFERRED FOR EACH ROW EXECUTE FUNCTION hz_data_committed();
+    END IF;
+END $$;
 """
 
 _POSTGRES_TABLE_TRIGGER = """
@@ -69,10 +76,13 @@ CREATE OR REPLACE TRIGGER hz_data_changed AFTER INSERT OR {update} OR DELETE OR 
     ON "{table}" FOR EACH STATEMENT EXECUTE FUNCTION hz_data_changed();
 """
 
-_SQLITE_TABLE_TRIGGER = """
-CREATE TRIGGER IF NOT EXISTS "hz_data_changed_{name}_{table}" AFTER {event} ON "{table}"
-BEGIN UPDATE {version_table} SET token = random(); END;
-"""
+# Dropped and made again (SQLite has no CREATE OR REPLACE TRIGGER), so a column added to
+# a table whose UPDATE trigger lists its columns counts too.
+_SQLITE_TABLE_TRIGGER = (
+    'DROP TRIGGER IF EXISTS "hz_data_changed_{name}_{table}"',
+    """CREATE TRIGGER "hz_data_changed_{name}_{table}" AFTER {event} ON "{table}"
+BEGIN UPDATE {version_table} SET token = random(); END""",
+)
 
 # The token, and (PostgreSQL) whether this very transaction holds uncommitted watched writes.
 _READ = {
@@ -100,8 +110,8 @@ def watched_tables(using: str = "default") -> list[str]:
 
 
 def install(using: str = "default") -> None:
-    """Creates the version row and the triggers where missing. Idempotent: it runs after
-    every migrate, so tables that later migrations add or rebuild are watched too."""
+    """Creates the version row where missing and the triggers afresh. Idempotent: it runs
+    after every migrate, so tables and columns that later migrations add are watched too."""
     database = connections[using]
     if database.vendor not in _READ:
         return
@@ -121,11 +131,12 @@ def install(using: str = "default") -> None:
                 cursor.execute(_POSTGRES_TABLE_TRIGGER.format(table=table, update=update))
                 continue
             for name, event in (("insert", "INSERT"), ("update", update), ("delete", "DELETE")):
-                cursor.execute(
-                    _SQLITE_TABLE_TRIGGER.format(
-                        name=name, event=event, table=table, version_table=VERSION_TABLE
+                for statement in _SQLITE_TABLE_TRIGGER:
+                    cursor.execute(
+                        statement.format(
+                            name=name, event=event, table=table, version_table=VERSION_TABLE
+                        )
                     )
-                )
 
 
 def _update_event(database, cursor, table: str) -> str:
