@@ -60,13 +60,28 @@ def dashboard(*, user, as_of: date) -> Dashboard:
     # Every project's light costs the same to work out for a count as for a sort, so it is
     # worked out once: the counts and the attention list both come from these rows, and
     # only the few projects shown are read again with their reasons. The rank alone: SQL
-    # would repeat the whole rank expression inside the light's (make bench).
-    ranked = list(projects.order_by().values_list("pk", "light_rank", "total_investment", "code"))
+    # would repeat the whole rank expression inside the light's (make bench). The same rows
+    # give the counts by status and the totals by park and by sector.
+    ranked = list(
+        projects.order_by().values_list(
+            "pk",
+            "light_rank",
+            "total_investment",
+            "code",
+            "status",
+            "park__name",
+            "sector__name",
+            "annual_plan",
+            "completed_ytd",
+            named=True,
+        )
+    )
     worst = sorted(
-        (row for row in ranked if row[1] > 0), key=lambda row: (-row[1], -row[2], row[3])
+        (row for row in ranked if row.light_rank > 0),
+        key=lambda row: (-row.light_rank, -row.total_investment, row.code),
     )[:ATTENTION_LIMIT]
     attention = lights.with_reasons(
-        projects.filter(pk__in=[row[0] for row in worst]).order_by(
+        projects.filter(pk__in=[row.pk for row in worst]).order_by(
             "-light_rank", "-total_investment", "code"
         ),
         as_of=as_of,
@@ -78,8 +93,8 @@ def dashboard(*, user, as_of: date) -> Dashboard:
     )
     return Dashboard(
         summary=summary,
-        light_counts=dict(Counter(lights.LIGHT_OF_RANK[row[1]].value for row in ranked)),
-        status_counts=project_selectors.count_by(projects, "status"),
+        light_counts=dict(Counter(lights.LIGHT_OF_RANK[row.light_rank].value for row in ranked)),
+        status_counts=dict(Counter(row.status for row in ranked)),
         attention=attention,
         slipping=project_selectors.milestone_list_slipping(
             user=user, as_of=as_of, limit=LIST_LIMIT
@@ -87,8 +102,14 @@ def dashboard(*, user, as_of: date) -> Dashboard:
         open_issues=list(open_issues[:LIST_LIMIT]),
         open_issue_count=issue_counts["open"],
         overdue_issue_count=issue_counts["overdue"],
-        parks=project_selectors.breakdown(projects, by="park__name"),
-        sectors=project_selectors.breakdown(projects, by="sector__name"),
+        parks=project_selectors.breakdown(
+            (row.park__name, row.total_investment, row.annual_plan, row.completed_ytd)
+            for row in ranked
+        ),
+        sectors=project_selectors.breakdown(
+            (row.sector__name, row.total_investment, row.annual_plan, row.completed_ytd)
+            for row in ranked
+        ),
     )
 
 

@@ -83,3 +83,35 @@ def test_zone_targets_show_only_beside_the_whole_zone(
     assert selectors.zone_summary(user=manager, as_of=today).target is None
     client.force_login(manager)
     assert "力争" not in client.get("/").content.decode()
+
+
+def test_counts_by_status_and_totals_by_park_and_sector_add_up(official, manager):
+    from projects.models import Project
+    from reports.selectors import dashboard
+
+    north, south = factories.ParkFactory(name="北园"), factories.ParkFactory(name="南园")
+    chips = factories.SectorFactory(name="集成电路")
+    for park, status, total in [
+        (north, Project.Status.CONSTRUCTION, "10000"),
+        (north, Project.Status.PREPARATION, "5000.50"),
+        (south, Project.Status.CONSTRUCTION, "30000"),
+    ]:
+        project = factories.ProjectFactory(
+            park=park, sector=chips, status=status, total_investment=Decimal(total)
+        )
+        project.managers.add(manager)
+        factories.AnnualPlanFactory(project=project, year=2026, planned_investment=Decimal("3000"))
+        factories.MonthlyInvestmentFactory(
+            project=project, year=2026, month=1, completed_amount=Decimal("250.25")
+        )
+
+    seen = dashboard(user=official, as_of=date(2026, 2, 28))
+    assert seen.status_counts == {"construction": 2, "preparation": 1}
+    assert [(p.label, p.project_count, p.total_investment) for p in seen.parks] == [
+        ("南园", 1, Decimal("30000.00")),
+        ("北园", 2, Decimal("15000.50")),
+    ]
+    [sector] = seen.sectors
+    assert (sector.label, sector.project_count) == ("集成电路", 3)
+    assert (sector.annual_plan, sector.completed_ytd) == (Decimal("9000.00"), Decimal("750.75"))
+    assert sum(seen.light_counts.values()) == 3
