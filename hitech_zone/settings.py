@@ -404,6 +404,10 @@ BRIEFING_CATCH_UP_MONTHS = int(os.environ.get("BRIEFING_CATCH_UP_MONTHS", "2"))
 BRIEFING_RENDER_LEASE_SECONDS = int(os.environ.get("BRIEFING_RENDER_LEASE_SECONDS", "900"))
 # Beat runs the catch-up when it starts (off in tests that start beat for other reasons).
 BRIEFING_CATCH_UP_ON_START = env_bool("BRIEFING_CATCH_UP_ON_START", True)
+# Rows a weekly briefing prints of each list (new warnings, overdue issues, ...); it says
+# how many more there are. A city's week can hold thousands of overdue issues: all of them
+# made a 40-page, half-minute PDF that no leader reads. 0 prints them all.
+BRIEFING_LIST_ROWS = int(os.environ.get("BRIEFING_LIST_ROWS", "100"))
 # ---------------------------------------------------------------- spreadsheet import
 # An uploaded workbook is refused above this size, above this size once its zip members
 # are expanded (a zip bomb), or with more filled rows than this.

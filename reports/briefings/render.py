@@ -7,6 +7,7 @@ from datetime import date, datetime
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
+from django.conf import settings
 from django.template.loader import render_to_string
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -127,7 +128,36 @@ def _light_rows(counts: dict[str, int]) -> list[tuple[str, str, int]]:
     ]
 
 
+# The weekly briefing's lists, each printed up to BRIEFING_LIST_ROWS rows.
+WEEKLY_LISTS = (
+    "status_changes",
+    "milestones_reached",
+    "milestones_missed",
+    "alerts_new",
+    "alerts_resolved",
+    "issues_raised",
+    "issues_closed",
+    "issues_overdue",
+)
+
+
+def _listed(data: dict) -> dict[str, int]:
+    """Cut each weekly list to the rows printed (each list is sorted most pressing first);
+    return how many rows of each are not printed. The snapshot keeps every row."""
+    limit = settings.BRIEFING_LIST_ROWS
+    unlisted = {}
+    lists = [(data, key) for key in WEEKLY_LISTS] + [(data["next_week"], "milestones")]
+    for holder, key in lists:
+        rows = holder[key]
+        unlisted[key] = max(len(rows) - limit, 0) if limit else 0
+        if unlisted[key]:
+            holder[key] = rows[:limit]
+    unlisted["next_week"] = unlisted.pop("milestones")
+    return unlisted
+
+
 def _weekly_context(raw: dict, data: dict) -> dict:
+    data["unlisted"] = _listed(data)
     for entry in data["milestones_reached"]:
         entry["days_early"] = max(-entry["days_late"], 0)
     for key in ("alerts_new", "alerts_resolved"):

@@ -360,3 +360,31 @@ def test_weekly_html_shows_the_events(week):
     ):
         assert text in html
     assert "counter(pages)" in html
+
+
+def test_weekly_lists_print_up_to_the_limit_and_say_how_many_more(week, settings):
+    snapshot = snapshot_build(kind=periods.WEEKLY, period=WEEK, as_of=AS_OF)
+
+    def rendered() -> str:
+        return html_render(
+            snapshot=snapshot,
+            generated_at=AS_OF + timedelta(minutes=5),
+            version=1,
+            changes=[],
+            preview=False,
+        )
+
+    settings.BRIEFING_LIST_ROWS = 1
+    html = rendered()
+    # Two issues raised and two milestones missed: the first of each is printed.
+    assert "桩基完成" in html and "基础完成" not in html
+    assert "工人宿舍不足" not in html
+    assert html.count("另有 1 条未在此列出") == 2
+    # The snapshot, which versions are compared by, keeps every row.
+    assert [i["title"] for i in snapshot["issues_raised"]] == ["钢材到货延迟", "工人宿舍不足"]
+    assert len(snapshot["milestones_missed"]) == 2
+
+    settings.BRIEFING_LIST_ROWS = 0
+    html = rendered()
+    assert "基础完成" in html and "工人宿舍不足" in html
+    assert "未在此列出" not in html
