@@ -93,6 +93,8 @@ ROOT_URLCONF = "hitech_zone.urls"
 WSGI_APPLICATION = "hitech_zone.wsgi.application"
 ASGI_APPLICATION = "hitech_zone.asgi.application"
 
+# Django's widget templates, with the plain <input> drawn in Python (many per project page).
+FORM_RENDERER = "hitech_zone.form_renderer.FormRenderer"
 TEMPLATES = [
     {
         "BACKEND": "django.template.backends.django.DjangoTemplates",
