@@ -64,7 +64,10 @@ def notify_step(*, follow_up_id: int) -> int:
         created = notify(_officials_of(issue), issue, Kind.AWAITING_CLOSE, event_key)
     else:
         created = []
-    send_all_pending_emails()
+    # This step's own notices, not the oldest waiting: behind a slip detection's tens of
+    # thousands, an assignment's e-mail would wait for all of them. The e-mail job sends
+    # the rest.
+    send_pending_emails(issue=issue, event_key=event_key)
     return len(created)
 
 
@@ -157,9 +160,10 @@ EMAIL_BATCH = 200
 EMAILS_TASK = "inspections.tasks.notification_emails_send"
 
 
-def send_pending_emails(limit: int = EMAIL_BATCH) -> int:
-    """E-mail up to `limit` notifications not yet e-mailed; return how many were sent."""
-    return _send_batch(limit)[1]
+def send_pending_emails(limit: int = EMAIL_BATCH, **only) -> int:
+    """E-mail up to `limit` notifications not yet e-mailed, oldest first, of those matching
+    the filters `only` (e.g. issue=, event_key=) if given; return how many were sent."""
+    return _send_batch(limit, only)[1]
 
 
 def send_all_pending_emails() -> int:
@@ -168,7 +172,7 @@ def send_all_pending_emails() -> int:
     batch finds nothing left it can claim."""
     sent = 0
     while True:
-        claimed, batch_sent = _send_batch(EMAIL_BATCH)
+        claimed, batch_sent = _send_batch(EMAIL_BATCH, {})
         sent += batch_sent
         if not claimed:
             return sent
@@ -184,7 +188,7 @@ def emails_send_request() -> None:
         outbox.outbox_enqueue(EMAILS_TASK)
 
 
-def _send_batch(limit: int) -> tuple[int, int]:
+def _send_batch(limit: int, only: dict) -> tuple[int, int]:
     """E-mail notifications not yet e-mailed, each at most once as far as the mail server
     and the database can agree: each message is claimed, sent and marked in a transaction
     of its own, so a worker killed mid-batch leaves the sent ones marked and the rest
@@ -193,7 +197,7 @@ def _send_batch(limit: int) -> tuple[int, int]:
     # The batch's ids first, from the partial index: right after a run has raised tens of
     # thousands of notices the planner's row counts are stale, and the joined query sorted
     # them all (make bench).
-    batch = Notification.objects.filter(emailed_at__isnull=True).order_by("pk")[:limit]
+    batch = Notification.objects.filter(emailed_at__isnull=True, **only).order_by("pk")[:limit]
     pending = list(
         Notification.objects.filter(pk__in=list(batch.values_list("pk", flat=True)))
         .select_related("recipient", "issue__project", "project")

@@ -171,6 +171,36 @@ def test_assignment_notifies_the_department_once(
     assert len([m for m in mailoutbox if "hr@example.cn" in m.to]) == 1
 
 
+def test_an_assignment_is_emailed_at_once_behind_a_backlog_of_other_notices(
+    official, department_user, department, issue, today, mailoutbox
+):
+    from inspections import notifications
+
+    # A slip detection's notices wait for the e-mail job, older than the assignment.
+    for n in range(3):
+        person = factories.UserFactory(email=f"waiting-{n}@example.cn")
+        notifications.notify_projects(
+            [
+                notifications.ProjectNotice(
+                    recipient_id=person.pk,
+                    project_id=issue.project_id,
+                    kind=Notification.Kind.ALERT_RED,
+                    event_key=f"alert-{n}",
+                    message="红灯",
+                )
+            ]
+        )
+    services.issue_transition(
+        issue=issue, name="assign", by=official, department=department, deadline=today
+    )
+    follow_up = issue.follow_ups.get(status_after=Status.ASSIGNED)
+    notifications.notify_step(follow_up_id=follow_up.pk)
+
+    assert [m.to for m in mailoutbox] == [["hr@example.cn"]]
+    assert Notification.objects.filter(emailed_at__isnull=True).count() == 3
+    assert notifications.send_all_pending_emails() == 3
+
+
 def test_daily_deadline_notices_go_out_once(
     official, department_user, department, own_project, mailoutbox
 ):
