@@ -515,19 +515,25 @@ def test_confirm_applies_nothing_when_the_register_changed_since_the_preview(
     assert "A-1" in response.content.decode()
 
 
-def test_confirm_is_all_or_nothing_when_a_row_fails_mid_apply(official, existing, ref, monkeypatch):
-    record = preview(official, clean_register())
+def confirm_with_values(monkeypatch, key: str, **values) -> None:
+    """The plan made again at confirmation gives row `key` these values: what the preview
+    could not see, without touching its signature."""
     build = planning.build
 
-    def build_with_a_clash(sheet):
-        # Something the plan could not foresee: B-2's new row carries A-1's code, which
-        # the database's unique index refuses.
+    def build_changed(sheet):
         plan = build(sheet)
-        row_of_plan = next(row for row in plan.rows if row.key == "B-2")
-        row_of_plan.values = {**row_of_plan.values, "code": "A-1"}
+        row = next(row for row in plan.rows if row.key == key)
+        row.values = {**row.values, **values}
         return plan
 
-    monkeypatch.setattr(planning, "build", build_with_a_clash)
+    monkeypatch.setattr(planning, "build", build_changed)
+
+
+def test_confirm_is_all_or_nothing_when_a_row_fails_mid_apply(official, existing, ref, monkeypatch):
+    record = preview(official, clean_register())
+    # Something the plan could not foresee: B-2's new row carries A-1's code, which the
+    # database's unique index refuses.
+    confirm_with_values(monkeypatch, "B-2", code="A-1")
     result = project_import_apply(record=record, by=official)
     assert result.status == ProjectImport.Status.FAILED
     # The new rows go in together; the one the database refuses is still named.
@@ -543,15 +549,7 @@ def test_confirm_is_all_or_nothing_when_a_row_fails_mid_apply(official, existing
 
 def test_a_new_row_failing_its_field_checks_is_named(official, existing, ref, monkeypatch):
     record = preview(official, clean_register())
-    build = planning.build
-
-    def build_with_a_long_name(sheet):
-        plan = build(sheet)
-        row_of_plan = next(row for row in plan.rows if row.key == "B-2")
-        row_of_plan.values = {**row_of_plan.values, "company": "公司" * 100}
-        return plan
-
-    monkeypatch.setattr(planning, "build", build_with_a_long_name)
+    confirm_with_values(monkeypatch, "B-2", company="公司" * 100)
     result = project_import_apply(record=record, by=official)
     assert result.status == ProjectImport.Status.FAILED
     assert "B-2" in result.message
