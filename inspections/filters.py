@@ -1,5 +1,6 @@
 import django_filters
-from django.db.models import QuerySet
+from django import forms
+from django.db.models import Q, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -19,6 +20,18 @@ class CodeChoiceFilter(django_filters.ModelChoiceFilter):
 
 
 class IssueFilterSet(django_filters.FilterSet):
+    # Above this many projects in reach, the page finds a project by search instead of a
+    # <select>: ten thousand options (a province) made the page ~600 KB and no one scrolls
+    # them.
+    PROJECT_SELECT_MAX = 500
+
+    search = django_filters.CharFilter(
+        method="filter_search",
+        label=_("Search"),
+        widget=forms.TextInput(
+            attrs={"type": "search", "placeholder": _("Title, project name or code")}
+        ),
+    )
     project = django_filters.ModelChoiceFilter(
         queryset=Project.objects.none(),
         label=_("Project"),
@@ -46,13 +59,31 @@ class IssueFilterSet(django_filters.FilterSet):
 
     class Meta:
         model = Issue
-        fields = ["project", "category", "department", "status", "overdue"]
+        fields = ["search", "project", "category", "department", "status", "overdue"]
 
     def __init__(self, *args, user, **kwargs) -> None:
         super().__init__(*args, **kwargs)
         self.filters["project"].queryset = permissions.scope(
             user, Project.objects.only("pk", "code", "name")
         ).order_by("code")
+
+    def for_page(self) -> "IssueFilterSet":
+        """The filters as the page shows them: with more projects in reach than a list can
+        usefully offer, the project is found by search, and a project already chosen (a
+        link) stays chosen as a hidden field."""
+        if self.filters["project"].queryset.count() > self.PROJECT_SELECT_MAX:
+            self.filters["project"].extra["widget"] = forms.HiddenInput()
+        return self
+
+    def filter_search(self, queryset: QuerySet[Issue], name: str, value: str) -> QuerySet[Issue]:
+        value = value.strip()
+        if not value:
+            return queryset
+        return queryset.filter(
+            Q(title__icontains=value)
+            | Q(project__code__iexact=value)
+            | Q(project__name__icontains=value)
+        )
 
     def filter_overdue(self, queryset: QuerySet[Issue], name: str, value: str) -> QuerySet[Issue]:
         if value != "1":

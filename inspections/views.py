@@ -52,6 +52,7 @@ def _issue_register(request: HttpRequest):
 def issue_list(request: HttpRequest) -> HttpResponse:
     def content() -> dict:
         today, filterset = _issue_register(request)
+        filterset.for_page()
         # Overdue first, by deadline, then the rest by deadline: one deadline order (NULLs,
         # just raised, last), which the issue_list_order_idx index serves.
         issues = filterset.qs.order_by(F("deadline").asc(nulls_last=True), "-raised_at")

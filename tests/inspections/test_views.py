@@ -2,10 +2,12 @@
 per submission, steps through htmx, 办结率, text shown as text."""
 
 import io
+import re
 import uuid
 from datetime import date, timedelta
 
 import pytest
+from django.core.cache import caches
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import connection
 from django.test import Client
@@ -386,3 +388,45 @@ def test_the_project_page_shows_each_issues_timeline(official, own_project, depa
     )
     body = login(official).get(f"/projects/{own_project.code}/").content.decode()
     assert "提出问题。" in body and "请组织招聘会" in body
+
+
+def test_the_issue_list_finds_issues_by_title_project_name_or_code(official, own_project):
+    other = factories.ProjectFactory(code="Z-900", name="氢能源汽车产业园项目")
+    for project, title in ((own_project, "钢材到货延迟"), (other, "招工渠道受限")):
+        services.issue_raise(
+            project=project, title=title, category=Issue.Category.OTHER, by=official
+        )
+    client = login(official)
+
+    def titles(search: str) -> list[str]:
+        page = client.get("/issues/", {"search": search}).content.decode()
+        return [title for title in ("钢材到货延迟", "招工渠道受限") if title in page]
+
+    assert titles("钢材") == ["钢材到货延迟"]
+    assert titles("z-900") == ["招工渠道受限"]
+    assert titles("氢能源") == ["招工渠道受限"]
+    assert titles("  ") == ["钢材到货延迟", "招工渠道受限"]
+
+
+def test_with_many_projects_the_list_offers_search_not_a_list_of_every_project(
+    official, own_project, monkeypatch
+):
+    from inspections.filters import IssueFilterSet
+
+    other = factories.ProjectFactory(code="Z-901")
+    services.issue_raise(
+        project=other, title="临时用电未接通", category=Issue.Category.OTHER, by=official
+    )
+    client = login(official)
+    project_select = re.compile(r'<select[^>]* name="project"')
+    assert project_select.search(client.get("/issues/").content.decode())
+
+    monkeypatch.setattr(IssueFilterSet, "PROJECT_SELECT_MAX", 1)
+    caches["fragments"].clear()  # the content above is cached until the data changes
+    page = client.get("/issues/").content.decode()
+    assert not project_select.search(page)
+    assert 'type="search" name="search"' in page
+    # A project already chosen (a link) stays chosen, in a hidden field.
+    page = client.get("/issues/", {"project": other.pk}).content.decode()
+    assert f'<input type="hidden" name="project" value="{other.pk}"' in page
+    assert "临时用电未接通" in page
