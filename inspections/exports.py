@@ -17,7 +17,7 @@ def issue_sheet(issues: Iterable[Issue]) -> Sheet:
                 _("Project code"),
                 _("Project"),
                 _("Issue"),
-                _("Category"),
+                _("Issue category"),
                 _("Severity"),
                 _("Status"),
                 _("Department"),
