@@ -14,12 +14,16 @@ class LongSelect(forms.Select):
     Django's Select renders a template per option, ~0.1 ms each (make bench, issue list).
     Same HTML, same name and value handling; no option groups."""
 
-    def __init__(self, attrs=None, choices=(), *, label_field: str = "") -> None:
+    def __init__(
+        self, attrs=None, choices=(), *, label_field: str = "", rows: list | None = None
+    ) -> None:
         """`label_field`: for a model choice field whose options are labelled by one field
         of the model (its __str__), read as plain values: ten thousand model instances
-        cost more than the page's queries (make bench, issue list at province)."""
+        cost more than the page's queries (make bench, issue list at province). `rows`:
+        those (value, label) pairs when the caller has read them already."""
         super().__init__(attrs, choices)
         self.label_field = label_field
+        self.rows = rows
 
     def _options(self):
         choices = self.choices
@@ -27,6 +31,8 @@ class LongSelect(forms.Select):
             return choices
         field = choices.field
         empty = [("", field.empty_label)] if field.empty_label is not None else []
+        if self.rows is not None:
+            return [*empty, *self.rows]
         key = field.to_field_name or "pk"
         return [*empty, *choices.queryset.values_list(key, self.label_field)]
 

@@ -71,8 +71,14 @@ class IssueFilterSet(django_filters.FilterSet):
         """The filters as the page shows them: with more projects in reach than a list can
         usefully offer, the project is found by search, and a project already chosen (a
         link) stays chosen as a hidden field."""
-        if self.filters["project"].queryset.count() > self.PROJECT_SELECT_MAX:
-            self.filters["project"].extra["widget"] = forms.HiddenInput()
+        project = self.filters["project"]
+        # One query either way, so the page's queries do not depend on the number of
+        # projects: the options, or one more than the list offers.
+        rows = list(project.queryset.values_list("pk", "name")[: self.PROJECT_SELECT_MAX + 1])
+        if len(rows) > self.PROJECT_SELECT_MAX:
+            project.extra["widget"] = forms.HiddenInput()
+        else:
+            project.extra["widget"] = LongSelect(label_field="name", rows=rows)
         return self
 
     def filter_search(self, queryset: QuerySet[Issue], name: str, value: str) -> QuerySet[Issue]:
