@@ -15,7 +15,7 @@ from django.db.models import Q, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from hitech_zone import bulk
+from hitech_zone import bulk, outbox
 from inspections import workdays
 from inspections.models import FollowUp, Issue, Notification
 
@@ -182,8 +182,6 @@ def emails_send_request() -> None:
     """Within the transaction that records notices: ask the e-mail job to send them once it
     commits (`hitech_zone.outbox`). The job that records them ends sooner, and a mail server
     that is down delays and retries only the e-mails. One request waiting is enough."""
-    from hitech_zone import outbox
-
     if not outbox.outbox_waiting(EMAILS_TASK):
         outbox.outbox_enqueue(EMAILS_TASK)
 

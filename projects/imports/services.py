@@ -209,8 +209,8 @@ def _create_projects(rows: list[PlannedRow], *, by, reason: str) -> None:
     if not projects:
         return
     try:
-        with transaction.atomic():
-            services.projects_create_planned(projects, by=by, reason=reason)
+        # Its own savepoint: a refused batch rolls back alone, and the rows are retried.
+        services.projects_create_planned(projects, by=by, reason=reason)
     except DatabaseError:
         for planned in rows:
             _apply_row(planned, kind=ProjectImport.Kind.REGISTER, by=by, reason=reason)

@@ -128,16 +128,23 @@ def _light_rows(counts: dict[str, int]) -> list[tuple[str, str, int]]:
     ]
 
 
-# The weekly briefing's lists, each printed up to BRIEFING_LIST_ROWS rows.
+# The weekly briefing's lists, each printed up to BRIEFING_LIST_ROWS rows: (name in
+# `unlisted`, section holding the list, key of the list in it).
 WEEKLY_LISTS = (
-    "status_changes",
-    "milestones_reached",
-    "milestones_missed",
-    "alerts_new",
-    "alerts_resolved",
-    "issues_raised",
-    "issues_closed",
-    "issues_overdue",
+    *(
+        (key, None, key)
+        for key in (
+            "status_changes",
+            "milestones_reached",
+            "milestones_missed",
+            "alerts_new",
+            "alerts_resolved",
+            "issues_raised",
+            "issues_closed",
+            "issues_overdue",
+        )
+    ),
+    ("next_week", "next_week", "milestones"),
 )
 
 
@@ -146,13 +153,11 @@ def _listed(data: dict) -> dict[str, int]:
     return how many rows of each are not printed. The snapshot keeps every row."""
     limit = settings.BRIEFING_LIST_ROWS
     unlisted = {}
-    lists = [(data, key) for key in WEEKLY_LISTS] + [(data["next_week"], "milestones")]
-    for holder, key in lists:
-        rows = holder[key]
-        unlisted[key] = max(len(rows) - limit, 0) if limit else 0
-        if unlisted[key]:
-            holder[key] = rows[:limit]
-    unlisted["next_week"] = unlisted.pop("milestones")
+    for name, section, key in WEEKLY_LISTS:
+        holder = data[section] if section else data
+        unlisted[name] = max(len(holder[key]) - limit, 0) if limit else 0
+        if unlisted[name]:
+            holder[key] = holder[key][:limit]
     return unlisted
 
 
