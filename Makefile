@@ -8,8 +8,10 @@ export PORT
 # Development defaults; a deployment sets DEBUG=0 and its own SECRET_KEY.
 export DEBUG ?= 1
 MANAGE := $(BIN)/python manage.py
+# Test processes (pytest-xdist); 1 runs the suite in one process.
+TEST_WORKERS ?= 2
 
-.PHONY: run serve test setup check-system check-system-tests venv translations migrate demo lint format check lock audit scan backup restore bench clean
+.PHONY: run serve test test-dates setup check-system check-system-tests venv translations migrate demo lint format check lock audit scan backup restore bench clean
 
 run: setup demo ## Set up, load the demo data and serve on 127.0.0.1:$(PORT) with a worker and beat
 	scripts/run-dev.sh
@@ -19,8 +21,11 @@ serve: check-system venv translations ## The production topology (README: Deploy
 
 test: check-system-tests venv translations ## Set up and run the whole suite
 	@# A queue of the run's own, so no other worker on the same broker takes its tasks.
-	CELERY_DEFAULT_QUEUE=test-$$$$ CELERY_PDF_QUEUE=test-$$$$ $(BIN)/pytest; rc=$$?; \
+	CELERY_DEFAULT_QUEUE=test-$$$$ CELERY_PDF_QUEUE=test-$$$$ $(BIN)/pytest -n $(TEST_WORKERS) --dist loadfile $(TEST_ARGS); rc=$$?; \
 	if [ $$rc -eq 5 ]; then echo "pytest collected no tests: that is a failure"; exit 1; fi; exit $$rc
+
+test-dates: check-system-tests venv translations ## The date-sensitive tests on each day of the date matrix (README: Tests)
+	.ci/date-matrix
 
 setup: check-system venv translations migrate
 

@@ -28,7 +28,7 @@ from reports.models import Alert, Briefing
 from tests import factories
 from tests.test_query_counts import populate
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.date_sensitive, pytest.mark.django_db]
 
 API = "/api/v1"
 

@@ -28,10 +28,11 @@ from reports.models import Alert, AlertEscalation, MilestoneProjection
 
 pytestmark = pytest.mark.django_db
 
-REAL_TODAY = timezone.localdate()
-# Days of last year: Milestone.clean() checks actual dates against the real date, so the
-# loader cannot be asked about a day later than the real one.
-LAST_YEAR = REAL_TODAY.year - 1
+# Days of a year before the suite's clock (tests/clock.py, at the earliest 2026 in the
+# date matrix): Milestone.clean() checks actual dates against the clock, so the loader
+# cannot be asked about a later day. TODAY stands for the clock's own day.
+LAST_YEAR = 2025
+TODAY = None
 DAYS = [
     date(LAST_YEAR, 1, 3),
     date(LAST_YEAR, 2, 25),
@@ -39,7 +40,7 @@ DAYS = [
     date(LAST_YEAR, 6, 30),
     date(LAST_YEAR, 11, 27),
     date(LAST_YEAR, 12, 31),
-    REAL_TODAY,
+    TODAY,
 ]
 LATE_IN_YEAR = date(LAST_YEAR, 11, 27)
 SLIP_DETECTION = {
@@ -261,8 +262,14 @@ def test_the_other_two_article_sites():
     assert Project.objects.filter(company="索特传动设备有限公司", is_demo=True).exists()
 
 
-@pytest.mark.parametrize("today", DAYS, ids=str)
+def day_id(day: date | None) -> str:
+    return "today" if day is None else str(day)
+
+
+@pytest.mark.date_sensitive
+@pytest.mark.parametrize("today", DAYS, ids=day_id)
 def test_laid_out_around_the_day_it_runs(today):
+    today = today or timezone.localdate()
     load_demo(today=today)
     year = today.year
     # Times of day are not laid out on today itself, so none can lie ahead of the clock.
@@ -313,7 +320,7 @@ def test_laid_out_around_the_day_it_runs(today):
     assert len(set(Project.objects.values_list("status", flat=True))) >= 4
 
 
-@pytest.mark.parametrize("today", [d for d in DAYS if d.month > 1], ids=str)
+@pytest.mark.parametrize("today", [d for d in DAYS if d and d.month > 1], ids=str)
 def test_investment_somewhat_behind_time_elapsed(today):
     load_demo(today=today)
     share = year_elapsed_share(today)
@@ -361,7 +368,7 @@ def test_before_april_the_article_visits_are_a_few_days_ago():
 
 def test_a_day_after_the_real_one_is_refused():
     with pytest.raises(ValueError):
-        load_demo(today=REAL_TODAY + timedelta(days=1))
+        load_demo(today=timezone.localdate() + timedelta(days=1))
     assert not Project.objects.exists()
 
 
@@ -413,3 +420,32 @@ def test_a_fresh_demo_has_projections_and_alerts_that_agree_with_the_lights(toda
     assert counts["green"] >= 8, counts
     assert counts["yellow"] >= 3, counts
     assert 3 <= counts["red"] <= 14, counts
+
+
+@pytest.mark.date_sensitive
+def test_the_demo_of_the_clock_s_day_has_real_months_and_a_full_dashboard(client):
+    """Whatever the day (1 January and 31 December 23:59 included), the demo's figures
+    lie in months that exist and have passed, and the leader's first page shows the
+    zone: its 28 projects, 152.5 亿元 in total and 50 亿元 planned for the year. On
+    1 January no month of the year has ended, so the year has no figures yet."""
+    today = timezone.localdate()
+    load_demo()
+
+    months = MonthlyInvestment.objects.values_list("year", "month")
+    assert months.exists() == (today.month > 1)
+    assert all(1 <= month <= 12 for _year, month in months)
+    assert all((year, month) < (today.year, today.month) for year, month in months)
+    for milestone in Milestone.objects.all():
+        for day in (milestone.baseline_date, milestone.forecast_date, milestone.actual_date):
+            assert day is None or date(2000, 1, 1) <= day <= date(2100, 12, 31), milestone
+        assert milestone.actual_date is None or milestone.actual_date <= today
+
+    client.force_login(User.objects.get(username="leader"))
+    response = client.get("/")
+    assert response.status_code == 200
+    body = response.content.decode()
+    assert "152.5 亿元" in body
+    assert "50.0 亿元" in body or "50 亿元" in body
+    names = list(Project.objects.values_list("name", flat=True))
+    assert len(names) == 28
+    assert sum(name in body for name in names) >= 5, "the first page lists projects"

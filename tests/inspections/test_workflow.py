@@ -11,7 +11,7 @@ from inspections import services
 from inspections.models import DepartmentMember, FollowUp, Issue, Notification
 from tests import factories
 
-pytestmark = pytest.mark.django_db(transaction=True)
+pytestmark = [pytest.mark.date_sensitive, pytest.mark.django_db(transaction=True)]
 
 Status = Issue.Status
 

@@ -9,7 +9,7 @@ import pytest
 from projects.models import Project
 from tests import factories
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.date_sensitive, pytest.mark.django_db]
 
 
 @pytest.fixture

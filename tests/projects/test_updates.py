@@ -2,7 +2,7 @@
 conflicts between two officials, and the history they leave."""
 
 import re
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from decimal import Decimal
 
 import pytest
@@ -10,8 +10,9 @@ from django.test import Client
 
 from projects.models import Milestone, MonthlyInvestment, Project
 from tests import factories
+from tests.clock import ZONE as SHANGHAI
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.date_sensitive, pytest.mark.django_db]
 
 HTMX = {"HX-Request": "true"}
 
@@ -195,9 +196,8 @@ def test_entering_and_correcting_a_month(official, project, today):
     assert 'data-testid="project-completed">980 ' in response.content.decode()
 
 
-def test_a_month_that_has_not_begun_is_refused(official, project, today):
-    month = today.month + 1  # in December, 13: refused as no month at all
-    response = login(official).post(
+def post_month(user, project, month):
+    return login(user).post(
         f"/projects/{project.code}/investment/{month}/",
         {
             f"month-{month}-version": 0,
@@ -206,7 +206,18 @@ def test_a_month_that_has_not_begun_is_refused(official, project, today):
         },
         headers=HTMX,
     )
-    assert response.status_code == 422
+
+
+def test_a_month_that_has_not_begun_is_refused(official, project, time_machine):
+    time_machine.move_to(datetime(2026, 11, 18, 10, tzinfo=SHANGHAI))
+    assert post_month(official, project, 12).status_code == 422
+    assert not project.monthly_investments.exists()
+
+
+def test_in_december_there_is_no_later_month_of_the_year(official, project, time_machine):
+    time_machine.move_to(datetime(2026, 12, 2, 10, tzinfo=SHANGHAI))
+    assert post_month(official, project, 13).status_code == 404
+    assert post_month(official, project, 11).status_code == 200
 
 
 def test_progress_notes(official, project):

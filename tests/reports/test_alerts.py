@@ -20,9 +20,12 @@ from reports.detection import slip_detect
 from reports.models import Alert
 from reports.selectors import alert_list_open_for_project, milestone_projections_for_project
 from tests import factories
+from tests.clock import clock_pinned_to
 from tests.reports.slip_helpers import alert_rows, at, open_alerts
 
 pytestmark = pytest.mark.django_db
+# Fixed dates in 2026; the records the tests make are made after them.
+pinned_clock = clock_pinned_to("2026-11-18T10:00")
 
 Kind = Alert.Kind
 RED, YELLOW = Alert.Severity.RED, Alert.Severity.YELLOW

@@ -7,6 +7,7 @@ import re
 import time
 from dataclasses import dataclass
 from datetime import datetime
+from decimal import Decimal
 
 import pytest
 from django.db import transaction
@@ -47,7 +48,7 @@ def rendered(django_db_setup, django_db_blocker) -> Rendered:
         names = list(Project.objects.values_list("name", flat=True))
         completed_ytd = MonthlyInvestment.objects.filter(
             year=period.start.year, month__lte=period.start.month
-        ).aggregate(total=Sum("completed_amount"))["total"]
+        ).aggregate(total=Sum("completed_amount", default=Decimal(0)))["total"]
         transaction.set_rollback(True)
     started = time.monotonic()
     pdf = pdf_render(snapshot=snapshot, generated_at=timezone.now(), version=1, changes=[])

@@ -18,7 +18,7 @@ from reports import periods, services
 from reports.models import Briefing, BriefingSubscription
 from tests import factories
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.date_sensitive, pytest.mark.django_db]
 
 Status = Briefing.Status
 Trigger = Briefing.Trigger

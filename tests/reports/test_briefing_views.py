@@ -10,7 +10,7 @@ from reports import periods, services
 from reports.models import Briefing, BriefingSubscription
 from tests import factories
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.date_sensitive, pytest.mark.django_db]
 
 HTMX = {"HTTP_HX_REQUEST": "true"}
 

@@ -8,7 +8,7 @@ from django.test.utils import CaptureQueriesContext
 from projects import selectors
 from tests import factories
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.date_sensitive, pytest.mark.django_db]
 
 
 def add_projects(count: int, year: int, managers=()) -> None:

@@ -14,9 +14,12 @@ from reports.alerts import alerts_refresh
 from reports.escalation import alerts_escalate
 from reports.models import Alert, AlertEscalation
 from tests import factories
+from tests.clock import clock_pinned_to
 from tests.reports.slip_helpers import at
 
 pytestmark = pytest.mark.django_db
+# Fixed dates in 2026; the records the tests make are made after them.
+pinned_clock = clock_pinned_to("2026-11-18T10:00")
 
 Step = AlertEscalation.Step
 

@@ -14,9 +14,12 @@ from projects.models import Project
 from reports.detection import slip_detect
 from reports.models import Alert, AlertEscalation, MilestoneProjection
 from tests import factories
+from tests.clock import clock_pinned_to
 from tests.reports.slip_helpers import at, open_alerts
 
 pytestmark = pytest.mark.django_db
+# Fixed dates in 2026; the records the tests make are made after them.
+pinned_clock = clock_pinned_to("2026-11-18T10:00")
 
 AS_OF = date(2026, 7, 15)
 
