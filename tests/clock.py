@@ -89,13 +89,22 @@ def pytest_runtest_protocol(item: pytest.Item, nextitem: pytest.Item | None):
         traveller.stop()
 
 
-def clock_pinned_to(moment: str):
-    """An autouse fixture for a module whose data carry fixed dates: its tests run at
-    `moment` (Asia/Shanghai) whatever ``--clock`` says, since records made "now" must come
-    after those dates."""
+def real_time() -> float:
+    """The real clock's time, whether or not a test is travelling."""
+    hatch = time_machine.escape_hatch
+    return hatch.time.time() if hatch.is_travelling() else time.time()
 
-    @pytest.fixture(autouse=True)
-    def pinned_clock(time_machine):
-        time_machine.move_to(parse_clock(moment))
+
+def clock_pinned_to(moment: str, *, autouse: bool = True):
+    """A fixture for a module whose data carry fixed dates: its tests run at `moment`
+    (Asia/Shanghai) whatever ``--clock`` says, since records made "now" must come after
+    those dates. The processes a test starts follow the pinned clock too."""
+    destination = parse_clock(moment)
+
+    @pytest.fixture(autouse=autouse)
+    def pinned_clock(time_machine, monkeypatch):
+        real_start = real_time()
+        time_machine.move_to(destination)
+        monkeypatch.setenv(SHIFT_ENV, repr(destination.timestamp() - real_start))
 
     return pinned_clock
