@@ -49,6 +49,10 @@ from projects.models import Milestone
 from reports.models import MilestoneProjection
 
 RATIO_PLACES = Decimal("0.001")
+# The last day the product accepts for a date (forms, import, API): a projection past it
+# says no more than "not in any plan's horizon", and a pace of hundreds times a node in
+# 2099 would otherwise run past the end of Python's calendar and stop the nightly job.
+LATEST_DAY = date(2100, 12, 31)
 # What MilestoneProjection.pace_ratio can hold (max_digits=6, decimal_places=3).
 RATIO_MAX = Decimal("999.999")
 
@@ -119,10 +123,13 @@ def project_projections(
             continue
         remaining = (milestone.baseline_date - found.anchor_baseline).days
         days = int((found.ratio * remaining).to_integral_value(ROUND_HALF_UP))
+        # Never before today (the node is still open) nor past LATEST_DAY.
+        days = max(days, (as_of - found.anchor_actual).days)
+        days = min(days, (LATEST_DAY - found.anchor_actual).days)
         projections.append(
             Projection(
                 milestone_id=milestone.pk,
-                projected_date=max(found.anchor_actual + timedelta(days=days), as_of),
+                projected_date=found.anchor_actual + timedelta(days=days),
                 pace_ratio=found.ratio,
                 basis_count=found.basis_count,
                 anchor_date=found.anchor_actual,

@@ -166,3 +166,31 @@ def test_a_fixed_number_of_queries_at_12_and_60_projects():
     assert Alert.objects.filter(resolved_at__isnull=True).count() == 50
     assert at_12 == at_60, (at_12, at_60)
     assert max(at_12) <= 40
+
+
+def test_a_late_project_with_a_milestone_in_2099_does_not_stop_the_night():
+    """Project T-2099 was planned to reach its first node one day after its start
+    (2026-01-01 → 01-02) and reached it on 2026-07-10, 190 days after the start (181 days
+    to 1 July, then 9): pace 190. Its second node is planned for 2099-12-31, about 27,000
+    days after the first, and 190 × 27,000 days lies past the end of Python's calendar
+    (year 9999). The projection stops at 2100-12-31, the last day the product accepts,
+    and the rest of the zone is detected as on any night."""
+    populate(6)
+    late = factories.ProjectFactory(code="T-2099", planned_start=date(2026, 1, 1))
+    factories.MilestoneFactory(
+        project=late, sequence=1, baseline_date=date(2026, 1, 2), actual_date=date(2026, 7, 10)
+    )
+    far = factories.MilestoneFactory(project=late, sequence=2, baseline_date=date(2099, 12, 31))
+
+    slip_detect(now=at(AS_OF))
+
+    assert MilestoneProjection.objects.get(milestone=far).projected_date == date(2100, 12, 31)
+    # The same five alerts as on a night without T-2099 (populate(): one kind a project).
+    others = Alert.objects.filter(resolved_at__isnull=True).exclude(project=late)
+    assert set(others.values_list("project__code", "kind")) == {
+        ("S-0001", Alert.Kind.PROJECTION_LATE),
+        ("S-0002", Alert.Kind.MILESTONE_OVERDUE),
+        ("S-0003", Alert.Kind.SUSPENDED),
+        ("S-0004", Alert.Kind.INVESTMENT_BEHIND),
+        ("S-0005", Alert.Kind.ISSUE_OVERDUE),
+    }
