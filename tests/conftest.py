@@ -88,6 +88,14 @@ def database_url_for_subprocess() -> str:
     return f"postgres://{auth}{host}{port}/{settings['NAME']}"
 
 
+def purge_queue(name: str) -> int:
+    """Drop every message waiting in the broker queue `name`; how many there were."""
+    from hitech_zone.celery import app
+
+    with app.connection_for_write() as connection:
+        return connection.default_channel.queue_purge(name) or 0
+
+
 class CeleryProcesses:
     def __init__(self, queue: str, env: dict[str, str]):
         self.queue = queue
@@ -112,7 +120,11 @@ class CeleryProcesses:
 
     def worker(self, queue: str | None = None) -> subprocess.Popen:
         """A worker on this test's queue, or on `queue` (e.g. the app's default queue,
-        where tasks enqueued by services go)."""
+        where tasks enqueued by services go). A shared queue is emptied first: what earlier
+        tests left there belongs to databases that are gone, and a backlog of it would
+        hold up this test's own jobs."""
+        if queue and queue != self.queue:
+            purge_queue(queue)
         return self.start(
             "worker",
             "--pool=solo",
