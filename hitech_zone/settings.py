@@ -367,6 +367,15 @@ AXES_CLIENT_IP_CALLABLE = "hitech_zone.logins.client_ip_address"
 # the connection's own (REMOTE_ADDR) and X-Forwarded-For, which anyone can send, is ignored.
 TRUSTED_PROXY_COUNT = int(os.environ.get("TRUSTED_PROXY_COUNT", "0"))
 
+# ---------------------------------------------------------------- reporting period
+# A month's figures are due on this day of the following month; the figures on show run
+# through the latest month whose deadline has passed (projects.progress).
+REPORTING_DEADLINE_DAY = int(os.environ.get("REPORTING_DEADLINE_DAY", "5"))
+if not 1 <= REPORTING_DEADLINE_DAY <= 28:
+    raise ImproperlyConfigured("REPORTING_DEADLINE_DAY must be a day from 1 to 28.")
+# January is reported with February (1–2月), as the statistics bureau publishes it.
+REPORTING_JANUARY_WITH_FEBRUARY = env_bool("REPORTING_JANUARY_WITH_FEBRUARY", True)
+
 # ---------------------------------------------------------------- warning lights
 # Investment: yellow this many percentage points behind 序时进度, red beyond the second.
 LIGHT_INVESTMENT_YELLOW_POINTS = int(os.environ.get("LIGHT_INVESTMENT_YELLOW_POINTS", "10"))

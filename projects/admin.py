@@ -1,4 +1,5 @@
 from django.contrib import admin
+from django.utils.translation import gettext_lazy as _
 from simple_history.admin import SimpleHistoryAdmin
 
 from projects.models import (
@@ -12,6 +13,7 @@ from projects.models import (
     Sector,
     ZoneTarget,
 )
+from projects.progress import MONTHS, planned_month_field
 
 
 @admin.register(Park)
@@ -76,7 +78,24 @@ class MilestoneAdmin(SimpleHistoryAdmin):
 
 @admin.register(AnnualPlan)
 class AnnualPlanAdmin(SimpleHistoryAdmin):
-    list_display = ("project", "year", "planned_investment")
+    list_display = ("project", "year", "planned_investment", "has_monthly_plan")
+    fieldsets = (
+        (None, {"fields": ("project", "year", "planned_investment")}),
+        (
+            _("Monthly plan (分月计划)"),
+            {
+                "description": _(
+                    "Optional: all twelve months, adding up to the year's plan. 序时进度 then follows it instead of spreading the plan evenly."
+                ),
+                "fields": tuple(planned_month_field(month) for month in MONTHS),
+            },
+        ),
+    )
+
+    @admin.display(boolean=True, description=_("monthly plan"))
+    def has_monthly_plan(self, plan: AnnualPlan) -> bool:
+        return plan.monthly_plan is not None
+
     list_filter = ("year",)
     list_select_related = ("project",)
     search_fields = ("project__name",)

@@ -15,7 +15,7 @@ from ninja.pagination import paginate
 from hitech_zone import permissions
 from hitech_zone.api_types import MAX_ID, Money, PageNumber, Percent, choice, errors
 from hitech_zone.money import percent
-from projects import lights, selectors
+from projects import lights, progress, selectors
 from projects.filters import SORTS, ProjectFilterSet, sort_ordering
 from projects.models import Milestone, MonthlyInvestment, Phase, Project
 
@@ -60,6 +60,20 @@ class MilestoneOut(Schema):
         return milestone.phase.number if milestone.phase_id else None
 
 
+class PeriodOut(Schema):
+    """The reporting period: months 1..`month` of `year`, the latest month whose
+    reporting deadline has passed."""
+
+    year: int
+    month: int = Field(description="The period's last month (N in 1–N月).")
+    label: str = Field(description="How reports name it, e.g. 2026年1–10月.")
+    end: date = Field(description="The period's last day.")
+
+    @staticmethod
+    def resolve_label(period: progress.ReportingPeriod) -> str:
+        return period.label
+
+
 class ProjectOut(Schema):
     id: int
     code: str
@@ -74,10 +88,17 @@ class ProjectOut(Schema):
     light: choice(lights.Light) = Field(description="Warning light (预警) as of today.")
     responsible_person: PersonOut
     total_investment: Money = Field(description="Total investment, 万元.")
-    annual_plan: Money = Field(description="Investment planned for this year, 万元.")
-    completed_ytd: Money = Field(description="Investment completed this year so far, 万元.")
+    period: PeriodOut = Field(description="The reporting period the figures run through.")
+    annual_plan: Money = Field(description="Investment planned for the period's year, 万元.")
+    completed_ytd: Money = Field(description="Investment completed in the period, 万元.")
+    due_ytd: Money = Field(
+        description="The part of the plan due by the period's month (序时进度), 万元."
+    )
     plan_percent_completed: Percent | None = Field(
-        description="Completed this year as a percentage of the year's plan; null without a plan."
+        description="Completed in the period as a percentage of the year's plan; null without a plan."
+    )
+    time_progress_percent: Percent | None = Field(
+        description="序时进度: the part of the plan due by the period's month, as a percentage; null without a plan."
     )
     planned_start: date | None
     planned_completion: date | None
@@ -90,8 +111,16 @@ class ProjectOut(Schema):
         return str(project.get_status_display())
 
     @staticmethod
+    def resolve_period(project: Project) -> progress.ReportingPeriod:
+        return progress.ReportingPeriod(project.period_year, project.period_month)
+
+    @staticmethod
     def resolve_plan_percent_completed(project: Project) -> Decimal | None:
         return percent(project.completed_ytd, project.annual_plan)
+
+    @staticmethod
+    def resolve_time_progress_percent(project: Project) -> Decimal | None:
+        return progress.time_progress_percent(project.due_ytd, project.annual_plan)
 
     @staticmethod
     def resolve_web_url(project: Project, context) -> str:
@@ -189,21 +218,22 @@ def project_detail(
     """A project by its code, with phases, milestones, this year's months and why it has
     its light. A project out of the user's reach answers 404, as on the web."""
     today = timezone.localdate()
-    projects = selectors.project_list(user=request.auth, as_of=today).prefetch_related(
+    period = progress.reporting_period(today)
+    projects = selectors.project_list(
+        user=request.auth, as_of=today, period=period
+    ).prefetch_related(
         _milestones(),
         Prefetch("phases", queryset=Phase.objects.order_by("number")),
         Prefetch(
             "monthly_investments",
-            queryset=MonthlyInvestment.objects.filter(year=today.year).order_by("month"),
+            queryset=MonthlyInvestment.objects.filter(year=period.year).order_by("month"),
             to_attr="months",
         ),
     )
     project = permissions.get_for(
         request.auth, projects.select_related("leader_in_charge"), code=code
     )
-    project.light_reasons = lights.light_reasons(
-        project, as_of=today, elapsed_share=selectors.year_elapsed_share(today)
-    )
+    project.light_reasons = lights.light_reasons(project, as_of=today, period=period)
     return project
 
 
@@ -227,10 +257,14 @@ class ZoneSummaryOut(Schema):
     plan_percent_completed: Percent | None = Field(
         description="Completed as a percentage of the annual plan; null without a plan."
     )
-    elapsed_percent: Percent = Field(
-        description="序时进度: the share of the year gone by, as a percentage."
+    period: PeriodOut = Field(description="The reporting period the figures run through.")
+    time_progress_percent: Percent | None = Field(
+        description="序时进度: the part of the plans due by the period's month, as a percentage of the plans; null without a plan."
     )
-    due_by_now: Money = Field(description="The part of the annual plan due by now, 万元.")
+    points_vs_time_progress: Percent | None = Field(
+        description="Percentage points completed ahead (+) of or behind (−) 序时进度."
+    )
+    due_by_now: Money = Field(description="The part of the plans due by the period's month, 万元.")
     ahead_of_schedule: bool = Field(description="Completed at or above what is due by now.")
     industrial_completed_ytd: Money = Field(
         description="Industrial investment completed this year so far, 万元."
@@ -244,10 +278,6 @@ class ZoneSummaryOut(Schema):
     target: ZoneTargetOut | None = Field(
         description="The zone's targets for the year; only for users who see every project."
     )
-
-    @staticmethod
-    def resolve_elapsed_percent(summary: selectors.ZoneSummary) -> Decimal:
-        return summary.elapsed_share * 100
 
     @staticmethod
     def resolve_industrial_ensure_percent(summary: selectors.ZoneSummary) -> Decimal | None:

@@ -5,7 +5,7 @@ from django.utils.translation import gettext_lazy as _
 
 from hitech_zone import permissions
 from hitech_zone.widgets import LongSelect
-from projects.lights import RANKS, Light
+from projects.lights import Light, light_filter
 from projects.models import Park, Project, Sector
 
 # Columns the register may sort by: URL value -> ordering fields.
@@ -14,7 +14,7 @@ SORTS = {
     "name": ("name", "code"),
     "park": ("park__sort_order", "park__name", "code"),
     "status": ("status", "code"),
-    "light": ("light_rank", "code"),
+    "light": ("light_rank", "investment_assessed", "code"),
     "total": ("total_investment", "code"),
     "plan": ("annual_plan", "code"),
     "completed": ("completed_ytd", "code"),
@@ -61,7 +61,7 @@ class ProjectFilterSet(django_filters.FilterSet):
         )
 
     def by_light(self, queryset: QuerySet[Project], name: str, value: str) -> QuerySet[Project]:
-        return queryset.filter(light_rank=RANKS[Light(value)])
+        return queryset.filter(light_filter(Light(value)))
 
     def search(self, queryset: QuerySet[Project], name: str, value: str) -> QuerySet[Project]:
         value = value.strip()

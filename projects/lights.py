@@ -2,8 +2,10 @@
 the project page, the nightly alerts and the briefings always show the same light.
 
 A project's light is its worst signal:
-- investment: green at or above 序时进度 (less than `yellow` points behind counts as on
-  plan), yellow `yellow`–`red` percentage points behind, red more than `red` behind;
+- investment, through the reporting period: green at or above 序时进度 (less than
+  `yellow` points behind counts as on plan), yellow `yellow`–`red` percentage points of
+  the year's plan behind, red more than `red` behind (projects.progress counts the period
+  and 序时进度);
 - schedule: red when a baseline has passed with no actual date; for milestones still
   within their baseline, yellow when the forecast passes the baseline, red when it passes
   it by more than `red days`;
@@ -11,6 +13,9 @@ A project's light is its worst signal:
 - a suspended project is blocked, so red;
 - signals registered by the apps that build on the register (overdue issues, projected
   slips), see `register_signal`.
+
+A project with no signal at all whose investment is not assessed (no plan for the year,
+or none of it due yet: 未到考核期) is neither green nor red but "not yet assessed".
 
 Each rule is a queryset or an expression below (`milestones_overdue`,
 `milestones_forecast_late`, `investment_rank`, `projects_stale`...). `annotate_lights`
@@ -43,10 +48,12 @@ from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from hitech_zone.money import percent
+from projects import progress
 from projects.models import Milestone, MonthlyInvestment, ProgressNote, Project
 
 
 class Light(models.TextChoices):
+    UNASSESSED = "unassessed", _("Not yet assessed")
     GREEN = "green", _("Green")
     YELLOW = "yellow", _("Yellow")
     RED = "red", _("Red")
@@ -54,6 +61,23 @@ class Light(models.TextChoices):
 
 RANKS = {Light.GREEN: 0, Light.YELLOW: 1, Light.RED: 2}
 LIGHT_OF_RANK = {rank: light for light, rank in RANKS.items()}
+
+
+def light_of(rank: int, investment_assessed: int | bool) -> Light:
+    """The light of a project's `light_rank` and `investment_assessed` annotations."""
+    if rank == 0 and not investment_assessed:
+        return Light.UNASSESSED
+    return LIGHT_OF_RANK[rank]
+
+
+def light_filter(light: "Light") -> Q:
+    """The projects (annotated by `annotate_lights`) that have `light`."""
+    if light == Light.UNASSESSED:
+        return Q(light_rank=0, investment_assessed=0)
+    if light == Light.GREEN:
+        return Q(light_rank=0, investment_assessed=1)
+    return Q(light_rank=RANKS[light])
+
 
 # Projects that are meant to move, so a long silence is a warning (not 储备 or 竣工).
 ACTIVE_STATUSES = (
@@ -128,34 +152,32 @@ def milestones_forecast_late(as_of: date) -> QuerySet[Milestone]:
     )
 
 
-def investment_rank(elapsed_share: Decimal) -> Case:
-    """0, 1 or 2 for projects annotated with `annual_plan` and `completed_ytd` (万元) of
-    the year whose share `elapsed_share` has gone by; 0 without a plan for the year."""
+def investment_rank() -> Case:
+    """0, 1 or 2 for projects annotated by `projects.selectors.annotate_year_investment`
+    (`annual_plan`, `completed_ytd`, `due_ytd`, `investment_assessed`, 万元): how many
+    points of the year's plan the completed investment is behind what is due. 0 when the
+    investment is not assessed."""
     limits = Thresholds.from_settings()
-    yellow_share = elapsed_share - Decimal(limits.investment_yellow_points) / 100
-    red_share = elapsed_share - Decimal(limits.investment_red_points) / 100
-    money = models.DecimalField(max_digits=16, decimal_places=4)
+    money = models.DecimalField(max_digits=30, decimal_places=12)
+
+    def behind_by(points: int) -> F:
+        return F("due_ytd") - F("annual_plan") * Value(Decimal(points) / 100, output_field=money)
+
     return Case(
-        When(annual_plan__lte=0, then=Value(0)),
-        When(
-            completed_ytd__lt=F("annual_plan") * Value(red_share, output_field=money),
-            then=Value(2),
-        ),
-        When(
-            completed_ytd__lt=F("annual_plan") * Value(yellow_share, output_field=money),
-            then=Value(1),
-        ),
+        When(investment_assessed=0, then=Value(0)),
+        When(completed_ytd__lt=behind_by(limits.investment_red_points), then=Value(2)),
+        When(completed_ytd__lt=behind_by(limits.investment_yellow_points), then=Value(1)),
         default=Value(0),
         output_field=IntegerField(),
     )
 
 
 def investment_percents(
-    completed_ytd: Decimal, annual_plan: Decimal, elapsed_share: Decimal
+    completed_ytd: Decimal, annual_plan: Decimal, due_ytd: Decimal
 ) -> tuple[Decimal, Decimal]:
-    """(percent of the year's plan done, percent due by now), one decimal, for messages."""
+    """(percent of the year's plan done, percent due by the period: 序时进度), one decimal."""
     done = percent(completed_ytd, annual_plan) or Decimal(0)
-    due = (elapsed_share * 100).quantize(Decimal("0.1"))
+    due = progress.time_progress_percent(due_ytd, annual_plan) or Decimal(0)
     return done, due
 
 
@@ -248,11 +270,12 @@ def schedule_rank(as_of: date) -> Coalesce:
 
 
 def annotate_lights(
-    queryset: QuerySet[Project], *, as_of: date, elapsed_share: Decimal
+    queryset: QuerySet[Project], *, as_of: date, period: progress.ReportingPeriod
 ) -> QuerySet[Project]:
-    """Add `light_rank` (0 green, 1 yellow, 2 red; `Project.light` names it) and the facts
-    behind it to projects already annotated with `annual_plan` and `completed_ytd` for
-    the year of `as_of`. Filter and sort on `light_rank`: the light's name is not in SQL,
+    """Add `light_rank` (0 green or not yet assessed, 1 yellow, 2 red; `Project.light`
+    names it with `investment_assessed`) and the facts behind it as of `as_of` to
+    projects already annotated by `projects.selectors.annotate_year_investment` for
+    `period`. Filter and sort on `light_rank`: the light's name is not in SQL,
     where it would repeat the whole rank expression."""
     order = ("baseline_date", "sequence")
     overdue = milestones_overdue(as_of).filter(project=OuterRef("pk")).order_by(*order)
@@ -273,7 +296,7 @@ def annotate_lights(
             late_forecast_milestone=Subquery(forecast_late.values("name")[:1]),
             late_forecast_baseline=Subquery(forecast_late.values("baseline_date")[:1]),
             late_forecast_date=Subquery(forecast_late.values("forecast_date")[:1]),
-            investment_rank=investment_rank(elapsed_share),
+            investment_rank=investment_rank(),
         )
         .alias(
             stale_rank=Case(
@@ -300,7 +323,9 @@ class Reason:
     text: str
 
 
-def light_reasons(project: Project, *, as_of: date, elapsed_share: Decimal) -> list[Reason]:
+def light_reasons(
+    project: Project, *, as_of: date, period: progress.ReportingPeriod
+) -> list[Reason]:
     """Why a project has its light, from the annotations `annotate_lights` added (no
     queries). Worst first; one green reason when all is well."""
     limits = Thresholds.from_settings()
@@ -337,14 +362,14 @@ def light_reasons(project: Project, *, as_of: date, elapsed_share: Decimal) -> l
             )
         )
     if project.investment_rank:
-        done, due = investment_percents(project.completed_ytd, project.annual_plan, elapsed_share)
+        done, due = investment_percents(project.completed_ytd, project.annual_plan, project.due_ytd)
         reasons.append(
             Reason(
                 Light.RED if project.investment_rank == 2 else Light.YELLOW,
                 gettext(
-                    "Investment is %(done)s%% of the year's plan against %(due)s%% due by now (序时进度)."
+                    "Investment in %(period)s is %(done)s%% of the year's plan against %(due)s%% due (序时进度)."
                 )
-                % {"done": done, "due": due},
+                % {"period": period.label, "done": done, "due": due},
             )
         )
     if is_stale(project, as_of):
@@ -359,14 +384,24 @@ def light_reasons(project: Project, *, as_of: date, elapsed_share: Decimal) -> l
     for signal in SIGNALS:
         reasons.extend(signal.reasons(project, as_of))
     reasons.sort(key=lambda reason: -RANKS[reason.light])
-    return reasons or [
-        Reason(Light.GREEN, gettext("On plan: no milestone late and investment on pace."))
-    ]
+    if reasons:
+        return reasons
+    if not project.investment_assessed:
+        return [
+            Reason(
+                Light.UNASSESSED,
+                gettext(
+                    "Not yet assessed (未到考核期): no investment plan for %(year)d, or none of it due in %(period)s, and no other warning."
+                )
+                % {"year": period.year, "period": period.label},
+            )
+        ]
+    return [Reason(Light.GREEN, gettext("On plan: no milestone late and investment on pace."))]
 
 
-def with_reasons(projects, *, as_of: date, elapsed_share: Decimal) -> list[Project]:
+def with_reasons(projects, *, as_of: date, period: progress.ReportingPeriod) -> list[Project]:
     """Evaluate annotated projects and attach `light_reasons` to each, for display."""
     evaluated = list(projects)
     for project in evaluated:
-        project.light_reasons = light_reasons(project, as_of=as_of, elapsed_share=elapsed_share)
+        project.light_reasons = light_reasons(project, as_of=as_of, period=period)
     return evaluated

@@ -15,6 +15,8 @@ from simple_history.models import HistoricalRecords
 from hitech_zone.models import ReferenceData
 from hitech_zone.money import money_field
 
+MONTHS = range(1, 13)
+
 
 class Park(ReferenceData):
     """A park, island or other carrier in the zone (三园一岛 and the sites within)."""
@@ -134,9 +136,9 @@ class Project(models.Model):
     def light(self):
         """The warning light (projects.lights.Light) of a project read with
         `projects.lights.annotate_lights`."""
-        from projects.lights import LIGHT_OF_RANK
+        from projects.lights import light_of
 
-        return LIGHT_OF_RANK[self.light_rank]
+        return light_of(self.light_rank, self.investment_assessed)
 
 
 class Phase(models.Model):
@@ -259,6 +261,10 @@ class Milestone(models.Model):
 
 
 class AnnualPlan(models.Model):
+    """A project's investment plan for a year, with an optional monthly plan (分月计划):
+    all twelve months or none, adding up to the year's plan. Without one, 序时进度 spreads
+    the plan evenly (projects.progress)."""
+
     project_path = "project"
 
     project = models.ForeignKey(
@@ -266,6 +272,18 @@ class AnnualPlan(models.Model):
     )
     year = models.PositiveSmallIntegerField(_("year"))
     planned_investment = money_field(_("planned investment (10k yuan)"))
+    planned_month_1 = money_field(_("plan for January (10k yuan)"), null=True, blank=True)
+    planned_month_2 = money_field(_("plan for February (10k yuan)"), null=True, blank=True)
+    planned_month_3 = money_field(_("plan for March (10k yuan)"), null=True, blank=True)
+    planned_month_4 = money_field(_("plan for April (10k yuan)"), null=True, blank=True)
+    planned_month_5 = money_field(_("plan for May (10k yuan)"), null=True, blank=True)
+    planned_month_6 = money_field(_("plan for June (10k yuan)"), null=True, blank=True)
+    planned_month_7 = money_field(_("plan for July (10k yuan)"), null=True, blank=True)
+    planned_month_8 = money_field(_("plan for August (10k yuan)"), null=True, blank=True)
+    planned_month_9 = money_field(_("plan for September (10k yuan)"), null=True, blank=True)
+    planned_month_10 = money_field(_("plan for October (10k yuan)"), null=True, blank=True)
+    planned_month_11 = money_field(_("plan for November (10k yuan)"), null=True, blank=True)
+    planned_month_12 = money_field(_("plan for December (10k yuan)"), null=True, blank=True)
 
     history = HistoricalRecords()
 
@@ -278,10 +296,41 @@ class AnnualPlan(models.Model):
             models.CheckConstraint(
                 condition=Q(planned_investment__gte=0), name="annual_plan_not_negative"
             ),
+            models.CheckConstraint(
+                condition=Q(**{f"planned_month_{month}__isnull": True for month in MONTHS})
+                | (
+                    Q(**{f"planned_month_{month}__isnull": False for month in MONTHS})
+                    & Q(**{f"planned_month_{month}__gte": 0 for month in MONTHS})
+                ),
+                name="annual_plan_monthly_all_or_none",
+            ),
         ]
 
     def __str__(self) -> str:
         return f"{self.project} · {self.year}"
+
+    @property
+    def monthly_plan(self) -> list:
+        """The twelve planned months, or None without a monthly plan."""
+        months = [getattr(self, f"planned_month_{month}") for month in MONTHS]
+        return None if months[0] is None else months
+
+    def clean(self) -> None:
+        months = [getattr(self, f"planned_month_{month}") for month in MONTHS]
+        given = [amount for amount in months if amount is not None]
+        if given and len(given) < len(months):
+            raise ValidationError(
+                _(
+                    "A monthly plan has all twelve months (enter 0 for a month with nothing planned), or none."
+                )
+            )
+        if given and self.planned_investment is not None and sum(given) != self.planned_investment:
+            raise ValidationError(
+                _(
+                    "The monthly plan adds up to %(sum)s but the year's plan is %(plan)s (10k yuan): they must agree."
+                )
+                % {"sum": sum(given), "plan": self.planned_investment}
+            )
 
 
 class MonthlyInvestment(models.Model):

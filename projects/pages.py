@@ -11,8 +11,8 @@ from django.utils.formats import date_format
 from django.utils.translation import gettext
 
 from hitech_zone import charts, permissions
-from hitech_zone.money import format_wan
-from projects import history, lights, selectors
+from hitech_zone.money import format_wan, quantize_money
+from projects import history, lights, progress, selectors
 from projects.forms import (
     MilestoneDatesForm,
     MonthlyInvestmentForm,
@@ -20,7 +20,7 @@ from projects.forms import (
     RebaselineForm,
     StatusForm,
 )
-from projects.models import Milestone, MonthlyInvestment, Project
+from projects.models import AnnualPlan, Milestone, MonthlyInvestment, Project
 
 HISTORY_LIMIT = 60
 NOTES_LIMIT = 20
@@ -63,12 +63,11 @@ def project_named(user, code: str) -> Project:
 def project_for(user, code: str, *, as_of: date, action=permissions.Action.VIEW) -> Project:
     """The annotated project (light, plan, completed) if the user may reach it; else 404/403."""
     _refuse_nul(code)
+    period = progress.reporting_period(as_of)
     project = permissions.get_for(
-        user, selectors.project_list(user=user, as_of=as_of), action, code=code
+        user, selectors.project_list(user=user, as_of=as_of, period=period), action, code=code
     )
-    return lights.with_reasons(
-        [project], as_of=as_of, elapsed_share=selectors.year_elapsed_share(as_of)
-    )[0]
+    return lights.with_reasons([project], as_of=as_of, period=period)[0]
 
 
 def sections(
@@ -79,20 +78,19 @@ def sections(
     bound = bound or {}
     can_edit = permissions.can(user, permissions.Action.EDIT, project)
     milestones = list(project.milestones.select_related("phase"))
-    records = {
-        record.month: record for record in project.monthly_investments.filter(year=as_of.year)
-    }
+    year = progress.entry_year(as_of)
+    records = {record.month: record for record in project.monthly_investments.filter(year=year)}
     month_rows = []
     running = Decimal(0)
     for month in range(1, 13):
         record = records.get(month)
-        started = month <= as_of.month
+        started = (year, month) <= (as_of.year, as_of.month)
         if record:
             running += record.completed_amount
         key = f"month-{month}"
         month_rows.append(
             MonthRow(
-                year=as_of.year,
+                year=year,
                 month=month,
                 record=record,
                 cumulative=running if started else None,
@@ -100,7 +98,7 @@ def sections(
                     bound.get(key)
                     or MonthlyInvestmentForm(
                         prefix=key,
-                        year=as_of.year,
+                        year=year,
                         initial={
                             "month": month,
                             "version": record.version if record else 0,
@@ -136,13 +134,15 @@ def sections(
         )
         for milestone in milestones
     ]
-    elapsed_share = selectors.year_elapsed_share(as_of)
     limits = lights.Thresholds.from_settings()
+    period = progress.reporting_period(as_of)
     return {
         "timeline_chart": _timeline(project, milestone_rows, as_of, limits)
         if milestone_rows
         else None,
-        "investment_chart": _cumulative(project, month_rows, as_of),
+        "investment_chart": _cumulative(project, month_rows, year),
+        "period": period,
+        "entry_year": year,
         "project": project,
         "today": as_of,
         "can_edit": can_edit,
@@ -150,7 +150,10 @@ def sections(
         "managers": project.managers.all(),
         "milestone_rows": milestone_rows,
         "month_rows": month_rows,
-        "due_by_now": (project.annual_plan * elapsed_share).quantize(Decimal("0.01")),
+        "due_by_now": quantize_money(project.due_ytd),
+        "time_progress_percent": progress.time_progress_percent(
+            project.due_ytd, project.annual_plan
+        ),
         "notes": project.progress_notes.select_related("author")[:NOTES_LIMIT],
         "history": history.project_history(project, limit=HISTORY_LIMIT),
         "status_form": bound.get("status")
@@ -192,14 +195,26 @@ def _timeline(project: Project, rows: list[MilestoneRow], as_of: date, limits: l
     )
 
 
-def _cumulative(project: Project, rows: list[MonthRow], as_of: date):
-    plan = project.annual_plan
+def _cumulative(project: Project, rows: list[MonthRow], year: int):
+    plan = AnnualPlan.objects.filter(project=project, year=year).first()
+    planned = plan.planned_investment if plan else Decimal(0)
+    due = [
+        quantize_money(
+            progress.due_amount(
+                progress.through(year, row.month),
+                annual_plan=planned,
+                planned_start=project.planned_start,
+                monthly_plan=plan.monthly_plan if plan else None,
+            )
+        )
+        for row in rows
+    ]
     return charts.line_chart(
-        title=gettext("Cumulative investment in %(year)s") % {"year": as_of.year},
+        title=gettext("Cumulative investment in %(year)s") % {"year": year},
         description=gettext(
             "Investment completed so far this year, month by month, against 序时进度 and the annual plan of %(plan)s (10k yuan)."
         )
-        % {"plan": format_wan(plan)},
+        % {"plan": format_wan(planned)},
         x_labels=[date_format(date(row.year, row.month, 1), "M") for row in rows],
         series=[
             charts.LineSeries(
@@ -207,14 +222,9 @@ def _cumulative(project: Project, rows: list[MonthRow], as_of: date):
                 [row.cumulative for row in rows],
                 charts.COMPLETED,
             ),
+            charts.LineSeries(gettext("Due (序时进度)"), due, charts.YELLOW, dashed=True),
             charts.LineSeries(
-                gettext("Due by now (序时进度)"),
-                [(plan * row.month / 12).quantize(Decimal("0.01")) for row in rows],
-                charts.YELLOW,
-                dashed=True,
-            ),
-            charts.LineSeries(
-                gettext("Annual plan"), [plan for _row in rows], charts.NEUTRAL, dashed=True
+                gettext("Annual plan"), [planned for _row in rows], charts.NEUTRAL, dashed=True
             ),
         ],
         unit=gettext("10k yuan"),

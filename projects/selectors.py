@@ -13,6 +13,7 @@ from django.db.models import (
     ExpressionWrapper,
     F,
     FilteredRelation,
+    IntegerField,
     OuterRef,
     Q,
     QuerySet,
@@ -25,9 +26,8 @@ from django.db.models.functions import Coalesce
 
 from hitech_zone import permissions
 from hitech_zone.money import percent, quantize_money
-from projects import lights
+from projects import lights, progress
 from projects.models import (
-    AnnualPlan,
     Milestone,
     MonthlyInvestment,
     Project,
@@ -51,79 +51,116 @@ def _sum_subquery(queryset: QuerySet, field: str) -> Coalesce:
     )
 
 
-def annotate_year_investment(queryset: QuerySet[Project], *, as_of: date) -> QuerySet[Project]:
-    """Add the plan for the year of `as_of` and the investment completed in it so far, as
-    `annual_plan` and `completed_ytd` (万元)."""
+def annotate_year_investment(
+    queryset: QuerySet[Project], *, period: progress.ReportingPeriod
+) -> QuerySet[Project]:
+    """Add, for the period's year: the plan as `annual_plan`, the investment completed in
+    months 1..N as `completed_ytd`, the part of the plan due by month N (序时进度) as
+    `due_ytd`, and `investment_assessed` (1 when the project has a plan with some of it
+    due, else 0: 未到考核期), all 万元."""
     # The plan is one row per project and year (a constraint): a join, not a subquery,
     # which the light's rules read several times (make bench).
-    return queryset.annotate(
-        plan_of_year=FilteredRelation("annual_plans", condition=Q(annual_plans__year=as_of.year))
-    ).annotate(
-        annual_plan=Coalesce(F("plan_of_year__planned_investment"), ZERO),
-        completed_ytd=_sum_subquery(
-            MonthlyInvestment.objects.filter(year=as_of.year, month__lte=as_of.month),
-            "completed_amount",
-        ),
+    return (
+        queryset.annotate(
+            plan_of_year=FilteredRelation(
+                "annual_plans", condition=Q(annual_plans__year=period.year)
+            )
+        )
+        .annotate(
+            annual_plan=Coalesce(F("plan_of_year__planned_investment"), ZERO),
+            completed_ytd=_sum_subquery(
+                MonthlyInvestment.objects.filter(year=period.year, month__lte=period.month),
+                "completed_amount",
+            ),
+        )
+        .annotate(
+            due_ytd=Coalesce(progress.due_expression(period), ZERO),
+            # The period rides along, so an answer built from these rows names it.
+            period_year=Value(period.year, output_field=IntegerField()),
+            period_month=Value(period.month, output_field=IntegerField()),
+        )
+        .annotate(
+            investment_assessed=Case(
+                When(Q(annual_plan__gt=0) & Q(due_ytd__gt=0), then=Value(1)),
+                default=Value(0),
+                output_field=IntegerField(),
+            )
+        )
     )
 
 
-def project_list(*, user, as_of: date) -> QuerySet[Project]:
-    """Projects the user may see, with the plan for the year of `as_of` and the investment
-    completed in it so far, as `annual_plan` and `completed_ytd` (万元), and their
-    warning light's `light_rank` (`project.light` names it; see projects.lights)."""
+def project_list(
+    *, user, as_of: date, period: progress.ReportingPeriod | None = None
+) -> QuerySet[Project]:
+    """Projects the user may see, annotated by `annotate_year_investment` for `period`
+    (by default the reporting period on `as_of`) and with their warning light's
+    `light_rank` as of `as_of` (`project.light` names it; see projects.lights)."""
+    period = period or progress.reporting_period(as_of)
     queryset = permissions.scope(user, Project.objects.all())
     annotated = annotate_year_investment(
-        queryset.select_related("sector", "park", "responsible_person"), as_of=as_of
+        queryset.select_related("sector", "park", "responsible_person"), period=period
     )
-    return lights.annotate_lights(annotated, as_of=as_of, elapsed_share=year_elapsed_share(as_of))
-
-
-def year_elapsed_share(as_of: date) -> Decimal:
-    """序时进度: the share of the year gone by at the end of `as_of`."""
-    year_start = date(as_of.year, 1, 1)
-    days_in_year = (date(as_of.year + 1, 1, 1) - year_start).days
-    return Decimal((as_of - year_start).days + 1) / Decimal(days_in_year)
+    return lights.annotate_lights(annotated, as_of=as_of, period=period)
 
 
 @dataclass(frozen=True)
 class ZoneSummary:
-    year: int
+    period: progress.ReportingPeriod
     as_of: date
     project_count: int
     total_investment: Decimal
     annual_plan: Decimal
     completed_ytd: Decimal
+    due_ytd: Decimal
     industrial_completed_ytd: Decimal
-    elapsed_share: Decimal
     target: ZoneTarget | None
 
     @property
+    def year(self) -> int:
+        return self.period.year
+
+    @property
     def due_by_now(self) -> Decimal:
-        """The part of the annual plan due by today (序时进度), 万元."""
-        return (self.annual_plan * self.elapsed_share).quantize(Decimal("0.01"))
+        """The part of the plan due by the period's month (序时进度), 万元."""
+        return self.due_ytd
+
+    @property
+    def time_progress_percent(self) -> Decimal | None:
+        """序时进度 over these projects: what is due as a percentage of their plans."""
+        return progress.time_progress_percent(self.due_ytd, self.annual_plan)
 
     @property
     def plan_percent_completed(self) -> Decimal | None:
         return percent(self.completed_ytd, self.annual_plan)
 
     @property
+    def points_vs_time_progress(self) -> Decimal | None:
+        """Percentage points ahead (+) or behind (−) 序时进度, as reports print it."""
+        if self.plan_percent_completed is None or self.time_progress_percent is None:
+            return None
+        return self.plan_percent_completed - self.time_progress_percent
+
+    @property
     def ahead_of_schedule(self) -> bool:
         return self.completed_ytd >= self.due_by_now
 
 
-def zone_summary(*, user, as_of: date) -> ZoneSummary:
-    """Totals over the projects the user may see, for the year of `as_of`. Four queries."""
-    year = as_of.year
+def zone_summary(
+    *, user, as_of: date, period: progress.ReportingPeriod | None = None
+) -> ZoneSummary:
+    """Totals over the projects the user may see, for `period` (by default the reporting
+    period on `as_of`). Four queries."""
+    period = period or progress.reporting_period(as_of)
     projects = permissions.scope(user, Project.objects.all())
-    totals = projects.aggregate(
+    totals = annotate_year_investment(projects, period=period).aggregate(
         project_count=Coalesce(Sum(Value(1)), 0),
         total_investment=Coalesce(Sum("total_investment"), ZERO),
-    )
-    plans = AnnualPlan.objects.filter(project__in=projects, year=year).aggregate(
-        total=Coalesce(Sum("planned_investment"), ZERO)
+        # Not named like the annotations they sum: Django would then sum the name.
+        plan_total=Coalesce(Sum("annual_plan"), ZERO),
+        due_total=Coalesce(Sum("due_ytd"), ZERO),
     )
     completed = MonthlyInvestment.objects.filter(
-        project__in=projects, year=year, month__lte=as_of.month
+        project__in=projects, year=period.year, month__lte=period.month
     ).aggregate(
         total=Coalesce(Sum("completed_amount"), ZERO),
         industrial=Coalesce(
@@ -131,16 +168,16 @@ def zone_summary(*, user, as_of: date) -> ZoneSummary:
         ),
     )
     return ZoneSummary(
-        year=year,
+        period=period,
         as_of=as_of,
         project_count=totals["project_count"],
         total_investment=quantize_money(totals["total_investment"]),
-        annual_plan=quantize_money(plans["total"]),
+        annual_plan=quantize_money(totals["plan_total"]),
         completed_ytd=quantize_money(completed["total"]),
+        due_ytd=quantize_money(totals["due_total"]),
         industrial_completed_ytd=quantize_money(completed["industrial"]),
-        elapsed_share=year_elapsed_share(as_of),
         # The zone's targets mean something only beside the whole zone's figures.
-        target=ZoneTarget.objects.filter(year=year).first()
+        target=ZoneTarget.objects.filter(year=period.year).first()
         if permissions.sees_all_projects(user)
         else None,
     )

@@ -13,7 +13,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from django.views.decorators.vary import vary_on_headers
 
 from hitech_zone import audit, fragments, paging, permissions, spreadsheets
-from projects import exports, lights, pages, selectors, services
+from projects import exports, lights, pages, progress, selectors, services
 from projects.filters import ProjectFilterSet, sort_ordering
 from projects.forms import (
     MilestoneDatesForm,
@@ -68,7 +68,7 @@ def project_list(request: HttpRequest) -> HttpResponse:
                 limit=page.end_index() - page.start_index() + 1 if page.paginator.count else 0,
             ),
             as_of=today,
-            elapsed_share=selectors.year_elapsed_share(today),
+            period=progress.reporting_period(today),
         )
         query = request.GET.copy()
         query.pop("page", None)
@@ -80,6 +80,7 @@ def project_list(request: HttpRequest) -> HttpResponse:
             "query": query.urlencode(),
             "columns": COLUMNS,
             "today": today,
+            "period": progress.reporting_period(today),
         }
 
     return fragments.page(request, "projects/project_list.html", content, partial="project-table")
@@ -427,9 +428,8 @@ def monthly_investment_update(request: HttpRequest, code: str, month: int) -> Ht
     today, project = _editable(request, code)
     if not 1 <= month <= 12:
         raise Http404(gettext("No such month."))
-    form = MonthlyInvestmentForm(
-        request.POST, prefix=f"month-{month}", year=today.year, month=month
-    )
+    year = progress.entry_year(today)
+    form = MonthlyInvestmentForm(request.POST, prefix=f"month-{month}", year=year, month=month)
     return _apply(
         request,
         project,
@@ -439,7 +439,7 @@ def monthly_investment_update(request: HttpRequest, code: str, month: int) -> Ht
         section="investment",
         perform=lambda data: services.monthly_investment_set(
             project=project,
-            year=today.year,
+            year=year,
             month=month,
             completed_amount=data["completed_amount"],
             note=data["note"],
@@ -447,7 +447,7 @@ def monthly_investment_update(request: HttpRequest, code: str, month: int) -> Ht
             expected_version=data["version"],
         ),
         saved=gettext("Investment for %(year)s-%(month)02d saved.")
-        % {"year": today.year, "month": month},
+        % {"year": year, "month": month},
     )
 
 

@@ -19,6 +19,7 @@ from django.utils import timezone
 from django.utils.translation import gettext, ngettext
 
 from hitech_zone import bulk
+from projects import progress
 from reports import signals
 from reports.models import Alert
 
@@ -125,6 +126,11 @@ def _message(kind: str, detail: dict) -> str:
             "projected": detail["projected"],
             "days": detail["days"],
         }
+    if kind == Kind.INVESTMENT_BEHIND and "period_month" in detail:
+        period = progress.through(detail["year"], detail["period_month"])
+        return gettext(
+            "Investment in %(period)s is %(done)s%% of the year's plan against %(due)s%% due (序时进度)."
+        ) % {"period": period.label, "done": detail["done_percent"], "due": detail["due_percent"]}
     if kind == Kind.INVESTMENT_BEHIND:
         return gettext(
             "Investment is %(done)s%% of the year's plan against %(due)s%% due by now (序时进度)."

@@ -12,7 +12,12 @@ from hitech_zone.money import format_yi, wan_to_yi
 from projects.lights import Light
 from reports.selectors import Dashboard
 
-LIGHT_COLOURS = {Light.RED: charts.RED, Light.YELLOW: charts.YELLOW, Light.GREEN: charts.GREEN}
+LIGHT_COLOURS = {
+    Light.RED: charts.RED,
+    Light.YELLOW: charts.YELLOW,
+    Light.GREEN: charts.GREEN,
+    Light.UNASSESSED: charts.MUTED,
+}
 
 
 def _yi(amount_wan: Decimal) -> Decimal:

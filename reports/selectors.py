@@ -11,7 +11,7 @@ from hitech_zone import outbox, permissions
 from hitech_zone.models import Heartbeat
 from inspections import selectors as inspection_selectors
 from inspections.models import Issue
-from projects import lights
+from projects import lights, progress
 from projects import selectors as project_selectors
 from projects.models import Milestone, Project
 from reports import detection
@@ -55,8 +55,9 @@ class Dashboard:
 
 
 def dashboard(*, user, as_of: date) -> Dashboard:
-    summary = project_selectors.zone_summary(user=user, as_of=as_of)
-    projects = project_selectors.project_list(user=user, as_of=as_of)
+    period = progress.reporting_period(as_of)
+    summary = project_selectors.zone_summary(user=user, as_of=as_of, period=period)
+    projects = project_selectors.project_list(user=user, as_of=as_of, period=period)
     # Every project's light costs the same to work out for a count as for a sort, so it is
     # worked out once: the counts and the attention list both come from these rows, and
     # only the few projects shown are read again with their reasons. The rank alone: SQL
@@ -66,6 +67,7 @@ def dashboard(*, user, as_of: date) -> Dashboard:
         projects.order_by().values_list(
             "pk",
             "light_rank",
+            "investment_assessed",
             "total_investment",
             "code",
             "status",
@@ -85,7 +87,7 @@ def dashboard(*, user, as_of: date) -> Dashboard:
             "-light_rank", "-total_investment", "code"
         ),
         as_of=as_of,
-        elapsed_share=summary.elapsed_share,
+        period=period,
     )
     open_issues = inspection_selectors.issue_list_open(user=user, as_of=as_of)
     issue_counts = open_issues.order_by().aggregate(
@@ -93,7 +95,11 @@ def dashboard(*, user, as_of: date) -> Dashboard:
     )
     return Dashboard(
         summary=summary,
-        light_counts=dict(Counter(lights.LIGHT_OF_RANK[row.light_rank].value for row in ranked)),
+        light_counts=dict(
+            Counter(
+                lights.light_of(row.light_rank, row.investment_assessed).value for row in ranked
+            )
+        ),
         status_counts=dict(Counter(row.status for row in ranked)),
         attention=attention,
         slipping=project_selectors.milestone_list_slipping(

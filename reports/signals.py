@@ -24,7 +24,7 @@ from django.utils import timezone
 from django.utils.translation import gettext
 
 from inspections import deadlines, workdays
-from projects import lights
+from projects import lights, progress
 from projects import selectors as project_selectors
 from projects.models import Milestone, Project
 from reports.models import Alert
@@ -184,16 +184,16 @@ def projection_late(as_of: date) -> list[Finding]:
 
 
 def investment_behind(as_of: date) -> list[Finding]:
-    elapsed = project_selectors.year_elapsed_share(as_of)
+    period = progress.reporting_period(as_of)
     rows = (
-        project_selectors.annotate_year_investment(Project.objects.all(), as_of=as_of)
-        .annotate(investment_rank=lights.investment_rank(elapsed))
+        project_selectors.annotate_year_investment(Project.objects.all(), period=period)
+        .annotate(investment_rank=lights.investment_rank())
         .filter(investment_rank__gt=0)
-        .values_list("pk", "investment_rank", "completed_ytd", "annual_plan")
+        .values_list("pk", "investment_rank", "completed_ytd", "annual_plan", "due_ytd")
     )
     findings = []
-    for project_id, rank, completed, plan in rows:
-        done, due = lights.investment_percents(completed, plan, elapsed)
+    for project_id, rank, completed, plan, due_amount in rows:
+        done, due = lights.investment_percents(completed, plan, due_amount)
         findings.append(
             Finding(
                 project_id,
@@ -203,7 +203,8 @@ def investment_behind(as_of: date) -> list[Finding]:
                     "done_percent": str(done),
                     "due_percent": str(due),
                     "points": str(due - done),
-                    "year": as_of.year,
+                    "year": period.year,
+                    "period_month": period.month,
                 },
             )
         )

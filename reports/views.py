@@ -11,7 +11,7 @@ from django.views.decorators.vary import vary_on_headers
 from hitech_zone import fragments, permissions, spreadsheets
 from hitech_zone.permissions import Action, Role
 from inspections import selectors as inspection_selectors
-from projects import pages
+from projects import pages, progress
 from projects.lights import Thresholds
 from reports import briefings, charts, detection, exports, periods, selectors, services
 from reports.forms import BriefingRequestForm
@@ -43,6 +43,8 @@ def lights_explained(request: HttpRequest) -> HttpResponse:
         {
             "thresholds": Thresholds.from_settings(),
             "projection_tolerance_days": settings.ALERT_PROJECTION_TOLERANCE_DAYS,
+            "period": progress.reporting_period(timezone.localdate()),
+            "deadline_day": settings.REPORTING_DEADLINE_DAY,
         },
     )
 

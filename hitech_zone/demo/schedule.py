@@ -16,7 +16,6 @@ from hitech_zone.demo.data import (
     Status,
     day_of,
 )
-from projects.selectors import year_elapsed_share
 
 # ------------------------------------------------------------------ the schedule as of today
 
@@ -137,7 +136,8 @@ def monthly_amounts(today: date) -> dict[str, dict[int, Decimal]]:
     elapsed = _weight(list(range(1, today.month)))
     if not elapsed:
         return {}
-    share = year_elapsed_share(today)
+    # The months filled in, January to last month, spread evenly (projects.progress).
+    share = D(today.month - 1) / 12
     spent: dict[str, list[int]] = {}
     finished: dict[str, Decimal] = {}
     raw: dict[str, Decimal] = {}

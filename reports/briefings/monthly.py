@@ -6,8 +6,8 @@ from decimal import Decimal
 
 from hitech_zone.money import percent
 from inspections.models import Issue
+from projects import progress
 from projects.models import Project
-from projects.selectors import year_elapsed_share
 from reports.briefings.common import by_project, closed_by, money, share
 from reports.briefings.reads import Reads
 
@@ -18,12 +18,19 @@ def monthly_sections(reads: Reads, lights: dict[int, str]) -> dict:
     window = reads.window
     period = window.period
     month = period.start.month
+    reporting = progress.through(period.start.year, month)
     milestones = by_project(reads)
     rows = []
     for project in sorted(reads.projects.values(), key=lambda p: p.code):
         amounts = reads.monthly.get(project.id, {})
         plan = reads.plans.get(project.id, Decimal(0))
         ytd = sum((v for m, v in amounts.items() if m <= month), Decimal(0))
+        due = progress.due_amount(
+            reporting,
+            annual_plan=plan,
+            planned_start=project.planned_start,
+            monthly_plan=reads.monthly_plans.get(project.id),
+        )
         reached = [m for m in milestones.get(project.id, []) if _reached(m, period.end)]
         rows.append(
             {
@@ -37,7 +44,9 @@ def monthly_sections(reads: Reads, lights: dict[int, str]) -> dict:
                 "annual_plan": money(plan),
                 "completed_month": money(amounts.get(month)),
                 "completed_ytd": money(ytd),
+                "due_ytd": money(due),
                 "plan_percent": share(percent(ytd, plan)),
+                "time_progress_percent": share(progress.time_progress_percent(due, plan)),
                 "light": lights[project.id],
                 "milestones": len(milestones.get(project.id, [])),
                 "milestones_reached": len(reached),
@@ -68,9 +77,9 @@ def _summary(reads: Reads, rows: list[dict]) -> dict:
     period = reads.window.period
     plan = _sum(rows, "annual_plan")
     ytd = _sum(rows, "completed_ytd")
-    elapsed = year_elapsed_share(period.end)
+    due = _sum(rows, "due_ytd")
     plan_percent = percent(ytd, plan)
-    elapsed_percent = (elapsed * 100).quantize(Decimal("0.1"))
+    elapsed_percent = progress.time_progress_percent(due, plan) or Decimal("0.0")
     target = reads.target
     return {
         "project_count": len(rows),
@@ -79,8 +88,9 @@ def _summary(reads: Reads, rows: list[dict]) -> dict:
         "completed_month": money(_sum(rows, "completed_month")),
         "completed_ytd": money(ytd),
         "plan_percent": share(plan_percent),
+        "period_label": progress.through(period.start.year, period.start.month).label,
         "elapsed_percent": str(elapsed_percent),
-        "due_by_period_end": money(plan * elapsed),
+        "due_by_period_end": money(due),
         "points_vs_pace": share(None if plan_percent is None else (plan_percent - elapsed_percent)),
         "industrial_ytd": money(_sum(rows, "completed_ytd", category=Project.Category.INDUSTRIAL)),
         "industrial_project_count": sum(r["category"] == Project.Category.INDUSTRIAL for r in rows),
@@ -103,6 +113,7 @@ def _parks(rows: list[dict]) -> list[dict]:
     parks = []
     for name, members in grouped.items():
         plan, ytd = _sum(members, "annual_plan"), _sum(members, "completed_ytd")
+        due = _sum(members, "due_ytd")
         parks.append(
             {
                 "name": name,
@@ -110,7 +121,9 @@ def _parks(rows: list[dict]) -> list[dict]:
                 "total_investment": money(_sum(members, "total_investment")),
                 "annual_plan": money(plan),
                 "completed_ytd": money(ytd),
+                "due_ytd": money(due),
                 "plan_percent": share(percent(ytd, plan)),
+                "time_progress_percent": share(progress.time_progress_percent(due, plan)),
             }
         )
     return sorted(parks, key=lambda p: (-Decimal(p["total_investment"]), p["name"]))

@@ -18,6 +18,7 @@ from django.utils import timezone
 
 from inspections.models import Department, Issue, IssueCategory, SiteVisit
 from projects.models import AnnualPlan, Milestone, MonthlyInvestment, Park, Project, ZoneTarget
+from projects.progress import MONTHS, planned_month_field
 from reports.models import Alert, AlertEscalation
 from reports.periods import MONTHLY, Period
 
@@ -111,6 +112,7 @@ class Reads:
 
     # Monthly only.
     plans: dict[int, Decimal] = field(default_factory=dict)
+    monthly_plans: dict[int, list] = field(default_factory=dict)
     monthly: dict[int, dict[int, Decimal]] = field(default_factory=dict)
     target: ZoneTarget | None = None
     # Weekly only: (project id, history date, status, history type), oldest first per project.
@@ -178,6 +180,9 @@ def read(window: Window, kind: str) -> Reads:
         reads.plans = defaultdict(Decimal)
         for plan in as_of(AnnualPlan, moment).filter(year=year):
             reads.plans[plan.project_id] += plan.planned_investment
+            monthly_plan = [getattr(plan, planned_month_field(month)) for month in MONTHS]
+            if monthly_plan[0] is not None:
+                reads.monthly_plans[plan.project_id] = monthly_plan
         reads.monthly = defaultdict(dict)
         for record in as_of(MonthlyInvestment, moment).filter(year=year):
             reads.monthly[record.project_id][record.month] = record.completed_amount

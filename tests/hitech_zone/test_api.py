@@ -388,9 +388,9 @@ def test_the_summary_is_zone_summary(
     assert Decimal(body["due_by_now"]) == summary.due_by_now
     assert Decimal(body["plan_percent_completed"]) == summary.plan_percent_completed
     assert body["ahead_of_schedule"] == summary.ahead_of_schedule
-    assert Decimal(body["elapsed_percent"]) == (summary.elapsed_share * 100).quantize(
-        Decimal("0.1")
-    )
+    assert Decimal(body["time_progress_percent"]) == summary.time_progress_percent
+    assert body["period"]["year"] == summary.period.year
+    assert body["period"]["month"] == summary.period.month
     if permissions.sees_all_projects(user):
         assert body["target"]["industrial_ensure"] == "550000.00"
         assert body["target"]["industrial_strive"] == "700000.00"
@@ -453,7 +453,9 @@ def test_project_filters_mirror_the_register(client, official, today):
     assert match(responsible_person=person.pk) == ["F-1"]
     assert match(q="重塑") == ["F-2"]
     assert match(q="f-3") == ["F-3"]
-    assert match(light="green") == ["F-1", "F-2", "F-3"]
+    # None has a plan: not yet assessed (未到考核期), so none is green.
+    assert match(light="unassessed") == ["F-1", "F-2", "F-3"]
+    assert match(light="green") == []
     assert match(light="red") == []
     assert match(sort="-total") == ["F-2", "F-3", "F-1"]
     assert match(sort="total", status="construction") == ["F-1", "F-3"]

@@ -310,17 +310,17 @@ def test_assignment_is_notified_once_through_a_real_worker(
 
 
 def test_overdue_issues_feed_the_project_light(official, own_project, today):
-    from projects import lights
+    from projects import lights, progress
     from projects import selectors as project_selectors
 
     def light():
         project = project_selectors.project_list(user=official, as_of=today).get(pk=own_project.pk)
         reasons = lights.light_reasons(
-            project, as_of=today, elapsed_share=project_selectors.year_elapsed_share(today)
+            project, as_of=today, period=progress.reporting_period(today)
         )
         return project.light, reasons[0].text
 
-    assert light()[0] == "green"
+    assert light()[0] == "unassessed"  # no plan and no warning: not yet assessed
     department = factories.DepartmentFactory()
     issue = factories.IssueFactory(
         project=own_project,
@@ -332,7 +332,7 @@ def test_overdue_issues_feed_the_project_light(official, own_project, today):
     Issue.objects.filter(pk=issue.pk).update(deadline=today - timedelta(days=30))
     assert light()[0] == "red"
     Issue.objects.filter(pk=issue.pk).update(status=Issue.Status.RESOLVED)
-    assert light()[0] == "green"  # done by the department: waiting on the official, not late
+    assert light()[0] == "unassessed"  # done by the department: waiting on the official, not late
 
 
 def test_a_draft_is_kept_on_the_server_and_restored(manager, own_project):

@@ -118,7 +118,7 @@ def test_the_register_export_has_typed_cells_and_neutralised_text(client, offici
     plain, hostile = rows[2], rows[3]
     assert plain[8].value == Decimal("12345.67") or plain[8].value == pytest.approx(12345.67)
     assert plain[8].data_type == "n"
-    assert plain[9].is_date and plain[9].value.date() == date(2026, 3, 1)
+    assert plain[9].is_date and plain[9].value.date() == date(2025, 3, 1)
     assert hostile[1].value == "'" + HOSTILE["name"] and hostile[1].data_type == "s"
     assert hostile[2].value == "'+86 测试公司"
     assert hostile[12].value == "'@SUM(A1:A9)"
@@ -134,7 +134,7 @@ def test_the_register_csv_has_a_bom_iso_dates_and_neutralised_text(client, offic
     assert rows[0][:3] == ["项目编号", "项目名称", "建设单位"]
     assert rows[1][0] == "Project code"
     plain, hostile = rows[2], rows[3]
-    assert plain[8] == "12345.67" and plain[9] == "2026-03-01" and plain[10] == "2027-12-31"
+    assert plain[8] == "12345.67" and plain[9] == "2025-03-01" and plain[10] == "2027-12-31"
     assert hostile[1] == "'" + HOSTILE["name"]
     assert hostile[2] == "'+86 测试公司" and hostile[12] == "'@SUM(A1:A9)"
     assert hostile[13] == "'-2+3\n第二行"

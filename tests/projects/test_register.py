@@ -6,6 +6,7 @@ from decimal import Decimal
 import openpyxl
 import pytest
 
+from projects import progress
 from projects.models import Project
 from tests import factories
 
@@ -19,7 +20,7 @@ def register(official, today):
     battery = factories.SectorFactory(code="battery", name="新能源电池")
     hydrogen = factories.SectorFactory(code="hydrogen", name="氢能源汽车")
     zhou = factories.UserFactory(username="zhou", full_name="周明")
-    return {
+    projects = {
         "A": factories.ProjectFactory(
             code="A-1",
             name="正力新能电芯项目",
@@ -49,6 +50,16 @@ def register(official, today):
             category=Project.Category.SERVICE,
         ),
     }
+    # A has a plan for the year on show and did it all in January: green on any day. B
+    # has no plan: not yet assessed (未到考核期).
+    year = progress.reporting_period(today).year
+    factories.AnnualPlanFactory(
+        project=projects["A"], year=year, planned_investment=Decimal("1200")
+    )
+    factories.MonthlyInvestmentFactory(
+        project=projects["A"], year=year, month=1, completed_amount=Decimal("1200")
+    )
+    return projects
 
 
 def codes(response) -> list[str]:
@@ -64,7 +75,8 @@ def codes(response) -> list[str]:
         ("?status=suspended", ["C-3"]),
         ("?category=service", ["C-3"]),
         ("?light=red", ["C-3"]),
-        ("?light=green", ["A-1", "B-2"]),
+        ("?light=green", ["A-1"]),
+        ("?light=unassessed", ["B-2"]),
         ("?sort=-total", ["B-2", "A-1", "C-3"]),
         ("?sort=-code", ["C-3", "B-2", "A-1"]),
         ("?sort=nonsense", ["A-1", "B-2", "C-3"]),

@@ -69,7 +69,8 @@ def test_status_change_as_a_plain_form_post_redirects_back(official, project):
 def test_a_later_forecast_turns_the_light_yellow(official, project, milestone):
     client = login(official)
     page = client.get(f"/projects/{project.code}/").content.decode()
-    assert "light-badge light-green" in page, re.findall(r"<li class=.reason-[^<]*", page)
+    # No plan and no warning: not yet assessed (未到考核期); a late forecast is a warning.
+    assert "light-badge light-unassessed" in page, re.findall(r"<li class=.reason-[^<]*", page)
     response = client.post(
         f"/projects/{project.code}/milestones/{milestone.pk}/dates/",
         {
@@ -170,8 +171,10 @@ def test_the_dates_form_cannot_move_the_baseline(official, project, milestone):
 
 
 def test_entering_and_correcting_a_month(official, project, today):
+    """The month entered is the last one that has ended (in January, last year's
+    December: its figures are entered and corrected then)."""
     client = login(official)
-    month = today.month
+    year, month = (today.year, today.month - 1) if today.month > 1 else (today.year - 1, 12)
     url = f"/projects/{project.code}/investment/{month}/"
     prefix = f"month-{month}"
     client.post(
@@ -179,7 +182,7 @@ def test_entering_and_correcting_a_month(official, project, today):
         {f"{prefix}-version": 0, f"{prefix}-month": month, f"{prefix}-completed_amount": "1200.5"},
         headers=HTMX,
     )
-    record = MonthlyInvestment.objects.get(project=project, year=today.year, month=month)
+    record = MonthlyInvestment.objects.get(project=project, year=year, month=month)
     assert record.completed_amount == Decimal("1200.50")
     response = client.post(
         url,
@@ -193,7 +196,8 @@ def test_entering_and_correcting_a_month(official, project, today):
     assert response.status_code == 200
     record.refresh_from_db()
     assert record.completed_amount == Decimal("980.00")
-    assert 'data-testid="project-completed">980 ' in response.content.decode()
+    row = re.search(rf'<tr id="month-{month}">.*?</tr>', response.content.decode(), re.S)[0]
+    assert f"{year}-{month:02d}" in row and '<td class="num">980</td>' in row
 
 
 def post_month(user, project, month):

@@ -12,7 +12,7 @@ from django.utils import translation
 from inspections.models import Issue
 from projects import pages
 from projects.lights import RANKS, Light
-from projects.models import Milestone, Project
+from projects.models import AnnualPlan, Milestone, Project
 from projects.selectors import project_list
 from reports import signals
 from reports.alerts import alert_message, alerts_refresh
@@ -157,23 +157,27 @@ def build_varied_projects(official) -> list[Project]:
     def issue(p, deadline, status=Issue.Status.ASSIGNED):
         factories.IssueFactory(project=p, status=status, department=department, deadline=deadline)
 
+    # New starts in March: on 15 July the period is 1–6月 and 序时进度 is 4 of their 10
+    # active months, 40 % of the 10,000 plan. Yellow from 10 points behind (< 3,000), red
+    # beyond 30 (< 1,000).
     plan(project(), "6000")  # on plan
-    project(status=Project.Status.PIPELINE)  # nothing at all
-    plan(project(), "4300")  # investment yellow
-    plan(project(), "1000")  # investment red
+    project(status=Project.Status.PIPELINE)  # nothing at all, no plan: not yet assessed
+    plan(project(), "2500")  # investment yellow: 25 %, 15 points behind
+    plan(project(), "500")  # investment red: 5 %, 35 points behind
     milestone(project(), 1, date(2026, 9, 1), forecast_date=date(2026, 9, 10))  # yellow
     milestone(project(), 1, date(2026, 9, 1), forecast_date=date(2026, 12, 10))  # red
     milestone(project(), 1, date(2026, 7, 10))  # overdue: red
     issue(project(), date(2026, 7, 14))  # one working day overdue: yellow
     issue(project(), date(2026, 7, 1))  # ten working days overdue: red
-    issue(project(), date(2026, 7, 1), status=Issue.Status.RESOLVED)  # waiting on 销号: green
+    # Waiting on 销号 raises nothing; with no plan, not yet assessed.
+    issue(project(), date(2026, 7, 1), status=Issue.Status.RESOLVED)
     project(status=Project.Status.SUSPENDED)  # red
     slow = project()  # projected slip: yellow
     milestone(slow, 1, date(2026, 4, 1), actual_date=date(2026, 4, 11))
     milestone(slow, 2, date(2026, 6, 1), actual_date=date(2026, 7, 1))
     milestone(slow, 3, date(2026, 9, 1))
     mixed = project()  # yellow investment, yellow issue, red forecast: red
-    plan(mixed, "4300")
+    plan(mixed, "2500")
     issue(mixed, date(2026, 7, 14))
     milestone(mixed, 1, date(2026, 9, 1), forecast_date=date(2026, 11, 1))
     stale = project(status=Project.Status.PREPARATION)  # nothing updated lately: yellow
@@ -188,17 +192,21 @@ def test_each_projects_light_is_its_worst_open_alert(official):
 
     slip_detect(now=at(AS_OF))
 
-    worst = {p.pk: Light.GREEN.value for p in made}
+    planned = set(AnnualPlan.objects.values_list("project_id", flat=True))
+    # Without an alert, a project with a plan due is green, one without is not assessed.
+    worst = {p.pk: (Light.GREEN if p.pk in planned else Light.UNASSESSED).value for p in made}
+    rank = {"unassessed": 0, **{light.value: value for light, value in RANKS.items()}}
     for project_id, severity in Alert.objects.filter(resolved_at__isnull=True).values_list(
         "project_id", "severity"
     ):
-        if RANKS[Light(severity)] > RANKS[Light(worst[project_id])]:
+        if rank[severity] > rank[worst[project_id]]:
             worst[project_id] = severity
     lights = {project.pk: project.light for project in project_list(user=official, as_of=AS_OF)}
     assert lights == worst
     # The cases really vary.
-    assert sorted(lights.values()).count("green") == 3
-    assert set(lights.values()) == {"green", "yellow", "red"}
+    assert list(lights.values()).count("green") == 1
+    assert list(lights.values()).count("unassessed") == 2
+    assert set(lights.values()) == {"green", "yellow", "red", "unassessed"}
     assert {kind for kind, _s, _sev in open_alerts()} == set(Kind.values)
 
 

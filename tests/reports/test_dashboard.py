@@ -6,6 +6,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from projects import selectors
+from projects.models import Project
 from tests import factories
 
 pytestmark = [pytest.mark.date_sensitive, pytest.mark.django_db]
@@ -41,22 +42,44 @@ def test_the_first_page_runs_a_fixed_number_of_queries(client, request, role_fix
 
 
 def test_zone_summary_sums_exactly(official):
+    """Three continuing projects, each with a plan of 3,000 and 250.50 in each of January
+    and February. On 6 March the 1–2月 figures are due (the 5th has passed): the period
+    is 1–2月 and 序时进度 is 2/12 of the plans, 9,000 × 2 / 12 = 1,500 (16.7 %); done is
+    3 × 501 = 1,503, 1,503 / 9,000 = 16.7 %."""
     add_projects(3, 2026)
-    summary = selectors.zone_summary(user=official, as_of=date(2026, 2, 28))
+    summary = selectors.zone_summary(user=official, as_of=date(2026, 3, 6))
+    assert (summary.period.year, summary.period.month) == (2026, 2)
     assert summary.project_count == 3
     assert summary.total_investment == Decimal("30000")
     assert summary.annual_plan == Decimal("9000")
     assert summary.completed_ytd == Decimal("1503.00")
-    # 序时进度 on 28 Feb: 59 of 365 days.
-    assert summary.due_by_now == (Decimal("9000") * 59 / 365).quantize(Decimal("0.01"))
-    assert summary.plan_percent_completed == Decimal("16.7")  # 1,503 of 9,000
+    assert summary.due_by_now == Decimal("1500.00")
+    assert summary.time_progress_percent == Decimal("16.7")
+    assert summary.plan_percent_completed == Decimal("16.7")
 
 
-def test_summary_counts_only_months_reported_so_far(official):
+def test_until_the_first_months_are_due_the_summary_is_last_years(official):
+    """January is reported with February; until the 1–2月 figures are due on 5 March the
+    period is last year's whole year, 2025年1–12月, which has no plans here."""
+    add_projects(3, 2026)
+    for day in (date(2026, 2, 28), date(2026, 3, 5)):
+        summary = selectors.zone_summary(user=official, as_of=day)
+        assert (summary.period.year, summary.period.month) == (2025, 12)
+        assert (summary.annual_plan, summary.completed_ytd) == (Decimal("0"), Decimal("0"))
+
+
+def test_summary_counts_only_months_of_the_period(official):
+    """A March figure (1,000) entered early does not count until March's deadline (5
+    April) has passed: 501.00 through 1–2月 on 5 April, 1,501.00 through 1–3月 on the 6th."""
     add_projects(1, 2026)
-    assert selectors.zone_summary(user=official, as_of=date(2026, 1, 15)).completed_ytd == Decimal(
-        "250.50"
+    project = Project.objects.get()
+    factories.MonthlyInvestmentFactory(
+        project=project, year=2026, month=3, completed_amount=Decimal("1000")
     )
+    on_fifth = selectors.zone_summary(user=official, as_of=date(2026, 4, 5))
+    on_sixth = selectors.zone_summary(user=official, as_of=date(2026, 4, 6))
+    assert on_fifth.completed_ytd == Decimal("501.00")
+    assert on_sixth.completed_ytd == Decimal("1501.00")
 
 
 def test_the_first_page_shows_totals_in_yi_yuan(client, official, today):
@@ -105,7 +128,7 @@ def test_counts_by_status_and_totals_by_park_and_sector_add_up(official, manager
             project=project, year=2026, month=1, completed_amount=Decimal("250.25")
         )
 
-    seen = dashboard(user=official, as_of=date(2026, 2, 28))
+    seen = dashboard(user=official, as_of=date(2026, 3, 10))
     assert seen.status_counts == {"construction": 2, "preparation": 1}
     assert [(p.label, p.project_count, p.total_investment) for p in seen.parks] == [
         ("南园", 1, Decimal("30000.00")),

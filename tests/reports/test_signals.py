@@ -115,9 +115,11 @@ def test_an_overdue_milestone_raises_one_alert_not_also_its_late_forecast(projec
 
 @pytest.mark.parametrize(
     ("completed", "severity"),
-    # By 15 July, 196/365 = 53.7 % of the plan of 10,000 is due.
-    [(Decimal("4400"), None), (Decimal("4300"), YELLOW), (Decimal("2300"), RED)],
-    ids=["9.7-points", "10.7-points", "30.7-points"],
+    # On 15 July the period is 1–6月 (June's figures were due on 5 July). The project
+    # starts in March, so its plan of 10,000 spreads over March–December (10 months) and
+    # 4 of them are due: 40.0 %, 4,000.
+    [(Decimal("3100"), None), (Decimal("2900"), YELLOW), (Decimal("900"), RED)],
+    ids=["9-points", "11-points", "31-points"],
 )
 def test_investment_behind_the_years_pace(project, completed, severity):
     factories.AnnualPlanFactory(project=project, year=2026, planned_investment=Decimal("10000"))
@@ -132,7 +134,7 @@ def test_investment_behind_the_years_pace(project, completed, severity):
         return
     assert open_alerts() == {(Kind.INVESTMENT_BEHIND, "", severity)}
     detail = Alert.objects.get().detail
-    assert detail["due_percent"] == "53.7"
+    assert detail["due_percent"] == "40.0"
     assert detail["done_percent"] == str((completed / 100).quantize(Decimal("0.1")))
 
     factories.MonthlyInvestmentFactory(

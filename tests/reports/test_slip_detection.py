@@ -43,7 +43,9 @@ def populate(count: int, *, start: int = 0) -> None:
             project=project,
             year=2026,
             month=5,
-            completed_amount=Decimal("1000" if index % 6 == 4 else "6000"),
+            # Starting in March, 4 of 10 months are due on 15 July (1–6月): 4,000. 500
+            # is 35 points behind: red.
+            completed_amount=Decimal("500" if index % 6 == 4 else "6000"),
         )
         factories.MilestoneFactory(
             project=project,
