@@ -23,6 +23,7 @@ from django.conf import settings
 from django.db import models
 from django.db.models import Case, F, Q, Value, When
 from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
 
 from hitech_zone.money import percent
 
@@ -197,4 +198,104 @@ def due_expression(
         When(Q(**{f"{first}__isnull": False}), then=monthly),
         default=F(annual_plan) * share,
         output_field=MONEY_FIELD,
+    )
+
+
+# ------------------------------------------------------------------ starts and stages
+
+# A project's 开工 milestone is its first whose name says 开工 (开工, 一期开工...); its
+# 竣工投产 milestone the last whose name says it is finished. Names, not a type field:
+# they are what officials and imported sheets already write.
+START_WORD = "开工"
+COMPLETION_WORDS = ("竣工", "投产", "投运", "交付")
+
+
+def is_start_milestone(name: str) -> bool:
+    return START_WORD in name
+
+
+def is_completion_milestone(name: str) -> bool:
+    return any(word in name for word in COMPLETION_WORDS) and "试生产" not in name
+
+
+class Stage(models.TextChoices):
+    """The stage reports break investment down by, at the period's end."""
+
+    NEW = "new", _("New start (新开工)")
+    CONTINUING = "continuing", _("Continuing (续建)")
+    COMPLETING = "completing", _("Completing (竣工投产)")
+    PREPARATORY = "preparatory", _("Preparatory (前期)")
+
+
+@dataclass(frozen=True)
+class KeyDates:
+    planned_start: date | None
+    actual_start: date | None
+    planned_completion: date | None
+    actual_completion: date | None
+
+
+def key_dates(
+    milestones, *, planned_start: date | None, planned_completion: date | None
+) -> KeyDates:
+    """A project's start and completion, planned and actual, from its milestones (objects
+    or rows with `name`, `sequence`, `baseline_date`, `actual_date`): the 开工 and 竣工投产
+    milestones' dates, else the project's planned dates with no actual one."""
+    ordered = sorted(milestones, key=lambda milestone: milestone.sequence)
+    start = next((m for m in ordered if is_start_milestone(m.name)), None)
+    completion = next((m for m in reversed(ordered) if is_completion_milestone(m.name)), None)
+    return KeyDates(
+        planned_start=start.baseline_date if start else planned_start,
+        actual_start=start.actual_date if start else None,
+        planned_completion=completion.baseline_date if completion else planned_completion,
+        actual_completion=completion.actual_date if completion else None,
+    )
+
+
+def _by(day: date | None, end: date) -> bool:
+    return day is not None and day <= end
+
+
+def stage(dates: KeyDates, period: ReportingPeriod) -> Stage:
+    """前期 until the 开工 milestone has an actual date by the period's end; then 竣工投产
+    when it completes in the period's year (planned or done), 新开工 when it started in
+    that year, else 续建."""
+    end = period.end
+    if not _by(dates.actual_start, end):
+        return Stage.PREPARATORY
+    completion = dates.actual_completion if _by(dates.actual_completion, end) else None
+    completion = completion or dates.planned_completion
+    if completion is not None and completion.year == period.year:
+        return Stage.COMPLETING
+    if dates.actual_start.year == period.year:
+        return Stage.NEW
+    return Stage.CONTINUING
+
+
+@dataclass(frozen=True)
+class Rate:
+    """计划 X / 已 Y / 率: projects planned to start (or complete) in the period's year by
+    its last month, and how many of them had by then."""
+
+    planned: int
+    done: int
+
+    @property
+    def percent(self) -> Decimal | None:
+        return percent(Decimal(self.done), Decimal(self.planned)) if self.planned else None
+
+
+def start_and_completion_rates(
+    all_dates: list[KeyDates], period: ReportingPeriod
+) -> tuple[Rate, Rate]:
+    """(开工, 竣工投产) for the period, as published reports count them."""
+    first, end = period.start, period.end
+
+    def rate(planned_of, actual_of) -> Rate:
+        due = [d for d in all_dates if (p := planned_of(d)) is not None and first <= p <= end]
+        return Rate(planned=len(due), done=sum(_by(actual_of(d), end) for d in due))
+
+    return (
+        rate(lambda d: d.planned_start, lambda d: d.actual_start),
+        rate(lambda d: d.planned_completion, lambda d: d.actual_completion),
     )

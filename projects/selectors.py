@@ -275,3 +275,72 @@ def project_import_get(*, pk: int) -> ProjectImport:
         .annotate(has_file=ExpressionWrapper(Q(content__isnull=False), output_field=BooleanField()))
         .get(pk=pk)
     )
+
+
+@dataclass(frozen=True)
+class StageRow:
+    stage: progress.Stage
+    project_count: int
+    annual_plan: Decimal
+    completed_ytd: Decimal
+
+    @property
+    def percent_of_plan(self) -> Decimal | None:
+        return percent(self.completed_ytd, self.annual_plan)
+
+
+@dataclass(frozen=True)
+class Starts:
+    """开工 and 竣工投产 against plan, and investment by stage, for a reporting period."""
+
+    period: progress.ReportingPeriod
+    starts: progress.Rate
+    completions: progress.Rate
+    stages: list[StageRow]
+
+
+def key_milestones(*, user, project_ids) -> dict[int, list[Milestone]]:
+    """The 开工 and 竣工投产 candidates among the milestones of `project_ids` the user may
+    see, by project (names by `progress.is_start_milestone`, `is_completion_milestone`).
+    One query."""
+    words = Q(name__contains=progress.START_WORD)
+    for word in progress.COMPLETION_WORDS:
+        words |= Q(name__contains=word)
+    found: dict[int, list[Milestone]] = {}
+    for milestone in (
+        permissions.scope(user, Milestone.objects.filter(project_id__in=project_ids))
+        .filter(words)
+        .only("project_id", "name", "sequence", "baseline_date", "actual_date")
+    ):
+        found.setdefault(milestone.project_id, []).append(milestone)
+    return found
+
+
+def starts_and_stages(*, user, period: progress.ReportingPeriod, rows) -> Starts:
+    """From `project_list` rows with `pk`, `planned_start`, `planned_completion`,
+    `annual_plan` and `completed_ytd`: one query for the milestones."""
+    rows = list(rows)
+    milestones = key_milestones(user=user, project_ids=[row.pk for row in rows])
+    totals = {stage: [0, Decimal(0), Decimal(0)] for stage in progress.Stage}
+    all_dates = []
+    for row in rows:
+        dates = progress.key_dates(
+            milestones.get(row.pk, []),
+            planned_start=row.planned_start,
+            planned_completion=row.planned_completion,
+        )
+        all_dates.append(dates)
+        entry = totals[progress.stage(dates, period)]
+        entry[0] += 1
+        entry[1] += row.annual_plan
+        entry[2] += row.completed_ytd
+    starts, completions = progress.start_and_completion_rates(all_dates, period)
+    return Starts(
+        period=period,
+        starts=starts,
+        completions=completions,
+        stages=[
+            StageRow(stage, count, quantize_money(plan), quantize_money(done))
+            for stage, (count, plan, done) in totals.items()
+        ],
+    )

@@ -34,6 +34,7 @@ class Dashboard:
     overdue_issue_count: int
     parks: list[project_selectors.Breakdown]
     sectors: list[project_selectors.Breakdown]
+    starts: project_selectors.Starts
 
     @property
     def lights(self) -> list[tuple[str, str, int]]:
@@ -75,6 +76,8 @@ def dashboard(*, user, as_of: date) -> Dashboard:
             "sector__name",
             "annual_plan",
             "completed_ytd",
+            "planned_start",
+            "planned_completion",
             named=True,
         )
     )
@@ -116,6 +119,7 @@ def dashboard(*, user, as_of: date) -> Dashboard:
             (row.sector__name, row.total_investment, row.annual_plan, row.completed_ytd)
             for row in ranked
         ),
+        starts=project_selectors.starts_and_stages(user=user, period=period, rows=ranked),
     )
 
 

@@ -11,8 +11,6 @@ from projects.models import Project
 from reports.briefings.common import by_project, closed_by, money, share
 from reports.briefings.reads import Reads
 
-STARTED = {Project.Status.CONSTRUCTION, Project.Status.TRIAL, Project.Status.COMPLETED}
-
 
 def monthly_sections(reads: Reads, lights: dict[int, str]) -> dict:
     window = reads.window
@@ -135,23 +133,61 @@ def _status_counts(rows: list[dict]) -> dict[str, int]:
 
 
 def _physical(rows: list[dict], milestones: dict[int, list], reads: Reads) -> dict:
-    """形象进度 at the period's end: started (under construction or later, or the first
-    milestone reached), past halfway (more than half the milestones reached), complete."""
-    day = reads.window.period.end
-    started = halfway = 0
+    """形象进度 at the period's end, as reports count it (projects.progress): started when
+    the 开工 milestone has an actual date, 开工率 and 竣工率 against the starts and
+    completions planned by the period's end, investment by stage; and past halfway (more
+    than half the milestones reached)."""
+    period = reads.window.period
+    reporting = progress.through(period.start.year, period.start.month)
+    day = reporting.end
+    halfway = 0
+    all_dates = []
+    stages = {stage: [0, Decimal(0), Decimal(0)] for stage in progress.Stage}
+    by_code = {row["code"]: row for row in rows}
     for project_id, project in reads.projects.items():
         rows_of = milestones.get(project_id, [])
-        first_reached = bool(rows_of) and _reached(rows_of[0], day)
-        if project.status in STARTED or first_reached:
-            started += 1
         reached = sum(_reached(m, day) for m in rows_of)
         if rows_of and reached * 2 > len(rows_of):
             halfway += 1
+        dates = progress.key_dates(
+            rows_of,
+            planned_start=project.planned_start,
+            planned_completion=project.planned_completion,
+        )
+        all_dates.append(dates)
+        row = by_code[project.code]
+        entry = stages[progress.stage(dates, reporting)]
+        entry[0] += 1
+        entry[1] += Decimal(row["annual_plan"])
+        entry[2] += Decimal(row["completed_ytd"])
+    starts, completions = progress.start_and_completion_rates(all_dates, reporting)
     return {
         "project_count": len(rows),
-        "started": started,
+        "started": sum(d.actual_start is not None and d.actual_start <= day for d in all_dates),
         "past_halfway": halfway,
-        "completed": sum(r["status"] == Project.Status.COMPLETED for r in rows),
+        "completed": sum(
+            d.actual_completion is not None and d.actual_completion <= day for d in all_dates
+        ),
+        "starts": {
+            "planned": starts.planned,
+            "done": starts.done,
+            "percent": share(starts.percent),
+        },
+        "completions": {
+            "planned": completions.planned,
+            "done": completions.done,
+            "percent": share(completions.percent),
+        },
+        "stages": [
+            {
+                "stage": stage.value,
+                "project_count": count,
+                "annual_plan": money(plan),
+                "completed_ytd": money(done),
+                "plan_percent": share(percent(done, plan)),
+            }
+            for stage, (count, plan, done) in stages.items()
+        ],
     }
 
 

@@ -14,6 +14,7 @@ from django.utils.translation import gettext as _
 
 from hitech_zone.money import format_wan, format_yi
 from hitech_zone.templatetags.money import yi
+from projects import progress
 from reports import charts
 from reports.briefings import wording
 from reports.pdf import html_to_pdf
@@ -32,13 +33,23 @@ MONEY_KEYS = frozenset(
         "completed_month",
         "completed_ytd",
         "due_by_period_end",
+        "due_ytd",
         "industrial_ytd",
         "planned_investment",
         "industrial_ensure",
         "industrial_strive",
     }
 )
-PERCENT_KEYS = frozenset({"plan_percent", "elapsed_percent", "points_vs_pace", "closure_rate"})
+PERCENT_KEYS = frozenset(
+    {
+        "plan_percent",
+        "elapsed_percent",
+        "points_vs_pace",
+        "closure_rate",
+        "time_progress_percent",
+        "percent",
+    }
+)
 DATE_KEYS = frozenset(
     {
         "start",
@@ -180,11 +191,20 @@ def _weekly_context(raw: dict, data: dict) -> dict:
     return {}
 
 
+def _stage_label(code: str) -> str:
+    try:
+        return str(progress.Stage(code).label)
+    except ValueError:
+        return code
+
+
 def _monthly_context(raw: dict, data: dict) -> dict:
     summary = data["summary"]
     for row in data["projects"]:
         row["status_label"] = wording.status_label(row["status"])
         row["light_label"] = wording.light_label(row["light"])
+    for row in data["physical"].get("stages", []):
+        row["stage_label"] = _stage_label(row["stage"])
     data["status_rows"] = [
         (status, wording.status_label(status), count)
         for status, count in data["status_counts"].items()
