@@ -3,6 +3,7 @@ pagination. The API itself is wired in `hitech_zone.api`; each app keeps its rou
 its own `api.py` (projects ← inspections ← reports), so this module knows no app."""
 
 from collections.abc import Iterable
+from datetime import date
 from decimal import Decimal
 from enum import Enum
 from typing import Annotated, Any, Literal
@@ -11,10 +12,13 @@ from django.db.models import QuerySet
 from django.http import HttpRequest
 from ninja import Field, Schema
 from ninja.pagination import PaginationBase
-from pydantic import PlainSerializer, WithJsonSchema
+from pydantic import AfterValidator, PlainSerializer, WithJsonSchema
+from pydantic_core import PydanticCustomError
 
-from hitech_zone.money import quantize_money
+from hitech_zone import dates
+from hitech_zone.money import quantize_money, round_half_up
 from hitech_zone.paging import page_rows
+from hitech_zone.text import clean_text
 
 # Largest id a database integer column holds; larger ones are refused (422), not looked up.
 MAX_ID = 2**63 - 1
@@ -42,7 +46,7 @@ Money = Annotated[
 
 
 def _percent(value: Decimal) -> str:
-    return format(value.quantize(Decimal("0.1")), "f")
+    return format(round_half_up(value, 1), "f")
 
 
 Percent = Annotated[
@@ -56,6 +60,31 @@ Percent = Annotated[
         }
     ),
 ]
+
+
+def _date_in_range(value: date) -> date:
+    if not dates.in_range(value):
+        # The web forms' message, in the request's language, as the 422 body's `msg`.
+        raise PydanticCustomError("date_range", dates.out_of_range_message())
+    return value
+
+
+# Every date an API input takes: the range the web forms and the admin keep to.
+ApiDate = Annotated[
+    date,
+    AfterValidator(_date_in_range),
+    WithJsonSchema(
+        {
+            "type": "string",
+            "format": "date",
+            "description": f"A date from {dates.EARLIEST} to {dates.LATEST}, e.g. 2026-05-01.",
+        }
+    ),
+]
+
+
+# Every text an API input takes: without bidi controls and zero-width characters.
+CleanStr = Annotated[str, AfterValidator(clean_text)]
 
 
 def choice(choices: type[Enum] | Iterable[str]) -> Any:

@@ -8,9 +8,9 @@ class HitechZoneConfig(AppConfig):
 
     def ready(self) -> None:
         from django.contrib.auth import signals
-        from django.db.models.signals import post_migrate
+        from django.db.models.signals import post_migrate, pre_save
 
-        from hitech_zone import audit, data_version
+        from hitech_zone import audit, data_version, text
 
         # Sign-ins, failed sign-ins and sign-outs go to the audit log.
         signals.user_logged_in.connect(audit.on_user_logged_in, dispatch_uid="audit-login")
@@ -20,3 +20,5 @@ class HitechZoneConfig(AppConfig):
         )
         # The data version's triggers, on the tables every migrate leaves behind.
         post_migrate.connect(data_version.on_post_migrate, sender=self, dispatch_uid="data-version")
+        # Bidi controls and zero-width characters never reach the database, whatever the path.
+        pre_save.connect(text.clean_model_text, dispatch_uid="clean-text")

@@ -4,26 +4,32 @@
 
 - text with control characters: NUL is refused by PostgreSQL (a server error instead of a
   message), and the others cannot be written to an .xlsx export or shown sensibly;
-- dates outside 2000–2099: working-day counts, forecasts, charts and ``date + timedelta``
-  would run for millions of days or past 9999-12-31.
+- dates outside 2000–2100 (`hitech_zone.dates`, the rule for every way a date comes in).
+
+It also takes bidi controls and zero-width characters out of the submitted data
+(`hitech_zone.text`).
 
 `CodeChoiceField` is a choice of a reference row by its code that refuses NUL before the
 database is asked, which a plain ModelChoiceField does not.
 """
 
 import unicodedata
-from datetime import date
+from collections.abc import Mapping
 
 from django import forms
 from django.contrib.auth.forms import AuthenticationForm
 from django.core.exceptions import ValidationError
 from django.core.validators import MaxLengthValidator
+from django.utils.datastructures import MultiValueDict
 from django.utils.translation import gettext_lazy as _
 
+from hitech_zone import dates
 from hitech_zone.models import ApiToken
+from hitech_zone.text import INVISIBLE, clean_text
 
-EARLIEST_DATE = date(2000, 1, 1)
-LATEST_DATE = date(2099, 12, 31)
+# The range's ends under the names the forms have always used.
+EARLIEST_DATE = dates.EARLIEST
+LATEST_DATE = dates.LATEST
 # Tab, line feed and carriage return are what a textarea sends; every other C0/C1 control
 # character (NUL included) is refused.
 ALLOWED_CONTROLS = frozenset("\t\n\r")
@@ -48,13 +54,31 @@ def without_control_characters(text: str) -> str:
     )
 
 
-def refuse_dates_out_of_range(value) -> None:
-    if isinstance(value, date) and not EARLIEST_DATE <= value <= LATEST_DATE:
-        raise ValidationError(
-            _("Enter a date between %(earliest)s and %(latest)s."),
-            code="date_range",
-            params={"earliest": EARLIEST_DATE.isoformat(), "latest": LATEST_DATE.isoformat()},
-        )
+refuse_dates_out_of_range = dates.refuse_out_of_range
+
+
+def without_invisible_characters(data):
+    """Submitted data with `hitech_zone.text.clean_text` applied to every text in it: the
+    same object when there is nothing to take out, else a copy."""
+
+    def cleaned(value):
+        if isinstance(value, str):
+            return clean_text(value)
+        if isinstance(value, list | tuple):
+            return [cleaned(item) for item in value]
+        return value
+
+    if isinstance(data, MultiValueDict):
+        lists = list(data.lists())
+        if not any(isinstance(v, str) and INVISIBLE.search(v) for _k, vs in lists for v in vs):
+            return data
+        copy = data.copy()
+        for key, values in lists:
+            copy.setlist(key, cleaned(values))
+        return copy
+    if isinstance(data, Mapping):
+        return {key: cleaned(value) for key, value in data.items()}
+    return data
 
 
 class InputRulesMixin:
@@ -62,9 +86,14 @@ class InputRulesMixin:
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
+        if self.is_bound:
+            # Bidi controls and zero-width characters go before any field or check sees them.
+            self.data = without_invisible_characters(self.data)
         for field in self.fields.values():
             if isinstance(field, forms.DateField):
-                field.validators.append(refuse_dates_out_of_range)
+                # A dates.DateField has the rule already: one message, not two.
+                if refuse_dates_out_of_range not in field.validators:
+                    field.validators.append(refuse_dates_out_of_range)
             elif isinstance(field, forms.CharField):
                 field.validators.append(refuse_control_characters)
 
@@ -85,7 +114,7 @@ class CodeChoiceField(forms.ModelChoiceField):
 
 class FilterForm(InputRulesMixin, forms.Form):
     """The form of a FilterSet (its `Meta.form`): a filter value the shared rules refuse
-    (a date past 2099, whose next day would not exist) is ignored like any invalid one."""
+    (a date past 2100) is ignored like any invalid one."""
 
 
 class SignInForm(AuthenticationForm):

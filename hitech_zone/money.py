@@ -9,6 +9,19 @@ MONEY_MAX_DIGITS = 14
 MONEY_DECIMAL_PLACES = 2
 
 
+def round_half_up(value: Decimal, places: int) -> Decimal:
+    """The one rounding rule of every surface, charts included: 12.65 -> 12.7 at one place."""
+    return value.quantize(Decimal(1).scaleb(-places), rounding=ROUND_HALF_UP)
+
+
+def rounding_shows(parts, total: Decimal, places: int = 1, *, to_yi: bool = True) -> bool:
+    """Whether `parts` (万元), each rounded as printed, fail to add up to `total` rounded:
+    then the table says so in a footnote."""
+    scale = (lambda v: wan_to_yi(v)) if to_yi else (lambda v: v)
+    printed = sum((round_half_up(scale(part), places) for part in parts), Decimal(0))
+    return printed != round_half_up(scale(total), places)
+
+
 def wan_to_yi(amount_wan: Decimal | None) -> Decimal:
     return (amount_wan or Decimal(0)) / WAN_PER_YI
 
@@ -40,7 +53,7 @@ def format_wan(amount_wan: Decimal | None, places: int = 2) -> str:
 
 def quantize_money(amount_wan: Decimal | None) -> Decimal:
     """Two decimals, whatever the database returned (SQLite drops trailing zeros)."""
-    return (amount_wan or Decimal(0)).quantize(Decimal("0.01"))
+    return round_half_up(amount_wan or Decimal(0), 2)
 
 
 def percent(part: Decimal | None, whole: Decimal | None, places: int = 1) -> Decimal | None:

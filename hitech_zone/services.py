@@ -1,3 +1,4 @@
+import re
 import secrets
 from datetime import datetime, timedelta
 
@@ -98,3 +99,21 @@ def api_token_authenticate(*, key: str) -> User | None:
     if token.last_used_at is None or now - token.last_used_at >= API_TOKEN_USE_RESOLUTION:
         ApiToken.objects.filter(pk=token.pk).update(last_used_at=now)
     return token.user
+
+
+def person_create(*, full_name: str) -> User:
+    """A user for a person the application was told of by name (an imported sheet's
+    responsible person) who is not one yet. Active, so the name is found next time; with
+    no usable password and no role, so they cannot sign in or see anything until an
+    administrator gives them both. The user name is the name, made unique."""
+    base = re.sub(r"[^\w.@+-]", "", full_name)[:140] or "person"
+    taken = set(User.objects.filter(username__startswith=base).values_list("username", flat=True))
+    username, number = base, 1
+    while username in taken:
+        number += 1
+        username = f"{base}-{number}"
+    user = User(username=username, full_name=full_name)
+    user.set_unusable_password()
+    user.full_clean()
+    user.save()
+    return user

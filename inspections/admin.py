@@ -1,6 +1,7 @@
 from django.contrib import admin
 from simple_history.admin import SimpleHistoryAdmin
 
+from hitech_zone.dates import AdminDateRange
 from inspections.models import (
     Department,
     DepartmentMember,
@@ -11,6 +12,7 @@ from inspections.models import (
     SiteVisit,
     VisitParticipant,
     VisitPhoto,
+    WorkdayCalendarYear,
     WorkdayOverride,
 )
 
@@ -26,7 +28,7 @@ class VisitParticipantInline(admin.TabularInline):
     extra = 0
 
 
-class IssueInline(admin.TabularInline):
+class IssueInline(AdminDateRange, admin.TabularInline):
     model = Issue
     extra = 0
     fields = ("title", "category", "severity", "status", "department", "deadline")
@@ -34,7 +36,7 @@ class IssueInline(admin.TabularInline):
 
 
 @admin.register(SiteVisit)
-class SiteVisitAdmin(SimpleHistoryAdmin):
+class SiteVisitAdmin(AdminDateRange, SimpleHistoryAdmin):
     list_display = ("project", "visited_on", "created_by")
     list_select_related = ("project", "created_by")
     search_fields = ("project__name", "notes")
@@ -48,7 +50,7 @@ class FollowUpInline(admin.TabularInline):
 
 
 @admin.register(Issue)
-class IssueAdmin(SimpleHistoryAdmin):
+class IssueAdmin(AdminDateRange, SimpleHistoryAdmin):
     list_display = ("title", "project", "category", "severity", "status", "department", "deadline")
     list_filter = ("status", "category", "severity", "department")
     list_select_related = ("project", "department")
@@ -76,11 +78,17 @@ class DepartmentMemberAdmin(admin.ModelAdmin):
 
 
 @admin.register(WorkdayOverride)
-class WorkdayOverrideAdmin(admin.ModelAdmin):
+class WorkdayOverrideAdmin(AdminDateRange, admin.ModelAdmin):
     list_display = ("date", "is_workday", "name")
     list_filter = ("is_workday",)
     date_hierarchy = "date"
     search_fields = ("name",)
+
+
+@admin.register(WorkdayCalendarYear)
+class WorkdayCalendarYearAdmin(SimpleHistoryAdmin):
+    list_display = ("year", "complete", "note")
+    list_filter = ("complete",)
 
 
 @admin.register(VisitPhoto)

@@ -9,7 +9,7 @@ from django.utils import timezone
 from ninja import Field, Query, Router, Schema
 from ninja.pagination import paginate
 
-from hitech_zone.api_types import MAX_ID, PageNumber, choice, errors
+from hitech_zone.api_types import MAX_ID, CleanStr, PageNumber, choice, errors
 from inspections import selectors
 from inspections.deadlines import RUNNING
 from inspections.filters import IssueFilterSet
@@ -70,7 +70,7 @@ class IssueFilters(Schema):
     """The issue list's filters, with the names its web address uses."""
 
     project: int | None = Field(None, ge=1, le=MAX_ID, description="Project id (`project.id`).")
-    category: str | None = Field(
+    category: CleanStr | None = Field(
         None, max_length=40, description="Issue category code, e.g. material_supply."
     )
     department: int | None = Field(

@@ -7,6 +7,7 @@ from django.utils.translation import gettext_lazy as _
 from hitech_zone import permissions
 from hitech_zone.forms import CodeChoiceField
 from hitech_zone.widgets import LongSelect
+from inspections import deadlines
 from inspections.models import Department, Issue, IssueCategory
 from projects.models import Project
 
@@ -95,6 +96,5 @@ class IssueFilterSet(django_filters.FilterSet):
         if value != "1":
             return queryset
         return queryset.filter(
-            status__in=[Issue.Status.ASSIGNED, Issue.Status.IN_PROGRESS],
-            deadline__lt=timezone.localdate(),
+            deadlines.overdue_q(timezone.localdate()), status__in=deadlines.RUNNING
         )

@@ -1,6 +1,7 @@
 """Site visits, the issues raised on them and the follow-ups that close them."""
 
 from django.conf import settings
+from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
@@ -302,6 +303,40 @@ class WorkdayOverride(models.Model):
 
     def __str__(self) -> str:
         return f"{self.date:%Y-%m-%d} {self.name}"
+
+
+class WorkdayCalendarYear(models.Model):
+    """A year whose published holiday schedule the admin has entered in full, as
+    ``WorkdayOverride`` rows. Only then do working days in a year the bundled calendar does
+    not ship count as known: one entered holiday says nothing about the others."""
+
+    year = models.PositiveSmallIntegerField(
+        _("year"), unique=True, validators=[MinValueValidator(2000), MaxValueValidator(2100)]
+    )
+    complete = models.BooleanField(
+        _("complete"),
+        default=False,
+        help_text=_(
+            "Tick once every holiday and adjusted working day (调休) of the year's "
+            "published schedule has been entered."
+        ),
+    )
+    note = models.CharField(
+        _("note"),
+        max_length=200,
+        blank=True,
+        help_text=_("Where the schedule was taken from, e.g. the State Council's notice."),
+    )
+
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["year"]
+        verbose_name = _("working-day calendar year")
+        verbose_name_plural = _("working-day calendar years")
+
+    def __str__(self) -> str:
+        return str(self.year)
 
 
 def photo_path(photo: "VisitPhoto", filename: str) -> str:

@@ -16,7 +16,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from hitech_zone import bulk, outbox
-from inspections import workdays
+from inspections import deadlines, workdays
 from inspections.models import FollowUp, Issue, Notification
 
 Kind = Notification.Kind
@@ -76,6 +76,7 @@ def notify_deadlines(*, today: date) -> int:
     # Loads later years itself when the count crosses into one.
     calendar = workdays.WorkdayCalendar.for_range(today, today)
     soon_limit = calendar.add_workdays(today, settings.ISSUE_DUE_SOON_WORKDAYS)
+    overdue_until = deadlines.last_overdue_deadline(today, calendar)
     open_issues = (
         Issue.objects.exclude(
             status__in=[Issue.Status.RAISED, Issue.Status.RESOLVED, Issue.Status.CLOSED]
@@ -86,7 +87,7 @@ def notify_deadlines(*, today: date) -> int:
     count = 0
     for issue in open_issues:
         event_key = f"deadline-{issue.deadline.isoformat()}"
-        if issue.deadline < today:
+        if issue.deadline <= overdue_until:
             recipients = [*_department_users(issue), *_officials_of(issue)]
             count += len(notify(recipients, issue, Kind.OVERDUE, event_key))
         else:

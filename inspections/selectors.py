@@ -8,6 +8,7 @@ from django.db.models import Case, Count, F, IntegerField, Prefetch, QuerySet, V
 
 from hitech_zone import permissions
 from hitech_zone.money import percent
+from inspections import deadlines
 from inspections.models import FollowUp, Issue, SiteVisit
 
 SEVERITY_RANK = Case(
@@ -54,12 +55,13 @@ def visit_list_for_project(*, user, project_id: int) -> QuerySet[SiteVisit]:
 
 
 def issue_list(*, user, as_of: date) -> QuerySet[Issue]:
-    """Every issue the user may see, with what lists and exports show."""
+    """Every issue the user may see, with what lists and exports show. One calendar query
+    to build (the overdue cut-off)."""
     return (
         permissions.scope(user, Issue.objects.all())
         .select_related("project", "category", "department", "raised_by")
         .annotate(
-            overdue_rank=Case(When(deadline__lt=as_of, then=Value(0)), default=Value(1)),
+            overdue_rank=Case(When(deadlines.overdue_q(as_of), then=Value(0)), default=Value(1)),
         )
     )
 
@@ -122,10 +124,10 @@ def issue_timeline(issue: Issue) -> QuerySet[FollowUp]:
     return issue.follow_ups.select_related("actor").order_by("acted_at", "id")
 
 
-def department_board(*, department, as_of: date) -> dict[str, list[Issue]]:
-    """A department's open issues by state, oldest first. One query."""
+def department_board(*, user, department, as_of: date) -> dict[str, list[Issue]]:
+    """A department's open issues the user may see, by state, oldest first. One query."""
     issues = (
-        Issue.objects.filter(department=department)
+        permissions.scope(user, Issue.objects.filter(department=department))
         .exclude(status=Issue.Status.CLOSED)
         .select_related("project")
         .order_by("raised_at", "id")

@@ -57,7 +57,10 @@ def issue_list(request: HttpRequest) -> HttpResponse:
         # just raised, last), which the issue_list_order_idx index serves.
         issues = filterset.qs.order_by(F("deadline").asc(nulls_last=True), "-raised_at")
         page = Paginator(issues, PAGE_SIZE).get_page(request.GET.get("page"))
-        page.object_list = deadlines.with_deadline_states(page.object_list, today=today)
+        calendar = workdays.WorkdayCalendar()
+        page.object_list = deadlines.with_deadline_states(
+            page.object_list, today=today, calendar=calendar
+        )
         rates = selectors.closure_rate_tables(
             permissions.scope(request.user, Issue.objects.all()),
             by=("department", "category"),
@@ -66,6 +69,9 @@ def issue_list(request: HttpRequest) -> HttpResponse:
             "filterset": filterset,
             "page": page,
             "today": today,
+            "calendar_warning": deadlines.calendar_warning(
+                page.object_list, today=today, calendar=calendar
+            ),
             "rates_by_department": rates["department"],
             "rates_by_category": rates["category"],
         }
@@ -91,7 +97,8 @@ def _issue_context(
     """`form` is the step form the user submitted (prefixed with the step's name); every
     other step gets a fresh form of its own, so ids and errors never mix."""
     today = timezone.localdate()
-    deadlines.with_deadline_states([issue], today=today)
+    calendar = workdays.WorkdayCalendar()
+    deadlines.with_deadline_states([issue], today=today, calendar=calendar)
     initial = {"department": issue.department_id, "deadline": issue.deadline, "owner": issue.owner}
     transition_forms = [
         (
@@ -109,9 +116,7 @@ def _issue_context(
         "submitted": form.prefix if form is not None else "",
         "error": error,
         "today": today,
-        "calendar_warning": workdays.calendar_coverage_warning(today, issue.deadline or today)
-        if permissions.has_role(request.user, Role.OFFICIAL, Role.ADMIN)
-        else None,
+        "calendar_warning": deadlines.calendar_warning([issue], today=today, calendar=calendar),
     }
 
 
@@ -187,7 +192,11 @@ def issue_transition(request: HttpRequest, pk: int, name: str) -> HttpResponse:
 def department_board(request: HttpRequest) -> HttpResponse:
     """A department's open issues by state, oldest first, with one-click steps."""
     today = timezone.localdate()
+    # Membership alone is not enough: the department role, which an admin can take away,
+    # is what the permission layer reads.
     membership = getattr(request.user, "department_membership", None)
+    if not permissions.has_role(request.user, Role.DEPARTMENT):
+        membership = None
     if membership is not None:
         department = membership.department
     elif permissions.has_role(request.user, Role.OFFICIAL, Role.LEADER, Role.ADMIN):
@@ -202,11 +211,16 @@ def department_board(request: HttpRequest) -> HttpResponse:
             raise Http404(gettext("No such department.")) from None
     else:
         raise PermissionDenied(gettext("The board is for departments and zone officials."))
-    board = selectors.department_board(department=department, as_of=today) if department else {}
-    for issues in board.values():
-        deadlines.with_deadline_states(issues, today=today)
-        for issue in issues:
-            issue.allowed = services.allowed_transitions(issue, request.user)
+    board = (
+        selectors.department_board(user=request.user, department=department, as_of=today)
+        if department
+        else {}
+    )
+    shown = [issue for issues in board.values() for issue in issues]
+    calendar = workdays.WorkdayCalendar()
+    deadlines.with_deadline_states(shown, today=today, calendar=calendar)
+    for issue in shown:
+        issue.allowed = services.allowed_transitions(issue, request.user)
     return render(
         request,
         "inspections/board.html",
@@ -215,6 +229,7 @@ def department_board(request: HttpRequest) -> HttpResponse:
             "departments": Department.objects.all() if membership is None else [],
             "board": [(Issue.Status(status).label, issues) for status, issues in board.items()],
             "today": today,
+            "calendar_warning": deadlines.calendar_warning(shown, today=today, calendar=calendar),
         },
     )
 

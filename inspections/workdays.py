@@ -5,22 +5,25 @@ A day is decided by, in order:
 
 1. a ``WorkdayOverride`` row for that date (entered by the admin) -> source ``"override"``;
 2. the ``chinesecalendar`` package, for the years it ships data for -> ``"official"``;
-3. Monday to Friday -> ``"fallback"``.
+3. Monday to Friday, less the fixed-date statutory holidays every year has (元旦 1 January,
+   劳动节 1–2 May, 国庆节 1–3 October) -> ``"fallback"``.
 
-Coverage rule: a year is *covered* when the package ships it or when at least one
-``WorkdayOverride`` exists in that year. The office enters a whole year's published
-schedule at once, so one entry means the year is done; an ordinary weekday of such a
-year still has source ``"fallback"`` but is covered. Dates in uncovered years follow
-Monday to Friday, and callers should show ``calendar_coverage_warning``.
+Coverage rule: a year is *covered* when the package ships it or when the admin has marked
+that year's calendar complete (``WorkdayCalendarYear``). Overrides alone cover nothing: the
+admin may enter one holiday long before the rest of the schedule. The fallback cannot know
+the lunar holidays (春节, 清明, 端午, 中秋) or the 调休 weekends, so callers showing working
+days that fall in an uncovered year should show ``calendar_coverage_warning``.
 
-``WorkdayCalendar`` loads the overrides of whole calendar years (needed for the coverage
-rule) in one query and answers from memory; asking about a date outside the loaded years
-loads the missing years in one more query, so answers are never wrong, only dearer.
+``WorkdayCalendar`` loads the overrides of whole calendar years in one query and answers
+from memory; asking about a date outside the loaded years loads the missing years in one
+more query, so answers are never wrong, only dearer. Coverage costs no query for the years
+the package ships, and one for the others.
 """
 
 from __future__ import annotations
 
 import functools
+from collections.abc import Iterable
 from datetime import date, datetime, timedelta
 from typing import Literal
 
@@ -29,11 +32,16 @@ from django.db.models import Q
 from django.utils.formats import date_format
 from django.utils.translation import ngettext
 
-from inspections.models import WorkdayOverride
+from inspections.models import WorkdayCalendarYear, WorkdayOverride
 
 Source = Literal["override", "official", "fallback"]
 
 ONE_DAY = timedelta(days=1)
+
+# (month, day) of the statutory holidays on fixed dates, as the 全国年节及纪念日放假办法 sets
+# them since 2025: whatever the year's 调休, these days are off. A weekend one is made up on
+# a weekday only the published schedule names.
+FIXED_HOLIDAYS = frozenset({(1, 1), (5, 1), (5, 2), (10, 1), (10, 2), (10, 3)})
 
 
 def _check_date(d: object) -> date:
@@ -61,13 +69,24 @@ def _package_covers(year: int) -> bool:
     return _official_workday(date(year, 1, 1)) is not None
 
 
+def _years(first: date, last: date) -> range:
+    return range(first.year, last.year + 1)
+
+
+def _fallback_workday(d: date) -> bool:
+    return d.weekday() < 5 and (d.month, d.day) not in FIXED_HOLIDAYS
+
+
 class WorkdayCalendar:
     """Working-day arithmetic over the overrides of a span of whole years, held in memory."""
 
     def __init__(self) -> None:
         """An empty calendar; the first question loads what it needs (one query)."""
         self._overrides: dict[date, bool] = {}
-        self._override_years: set[int] = set()
+        # Of the years the package does not ship: those whose completeness has been read,
+        # and of them those the admin marked complete.
+        self._completion_read: set[int] = set()
+        self._complete_years: set[int] = set()
         self._first_year: int | None = None
         self._last_year: int | None = None
         # Jobs ask about thousands of issues with the same few deadlines (make bench).
@@ -112,7 +131,6 @@ class WorkdayCalendar:
             "date", "is_workday"
         ):
             self._overrides[day] = workday
-            self._override_years.add(day.year)
 
     def is_workday(self, d: date) -> bool:
         """Whether people work on d (weekends worked under 调休 count as working days)."""
@@ -126,7 +144,7 @@ class WorkdayCalendar:
         official = _official_workday(d)
         if official is not None:
             return official
-        return d.weekday() < 5
+        return _fallback_workday(d)
 
     def source(self, d: date) -> Source:
         """Where the answer for d comes from: "override", "official" or "fallback"."""
@@ -165,6 +183,17 @@ class WorkdayCalendar:
             self.load(following, following)
         return following
 
+    def workday_before(self, d: date) -> date:
+        """The last working day before d."""
+        day = _check_date(d) - ONE_DAY
+        self.load(day, day)
+        while not self._is_workday(day):
+            previous = day - ONE_DAY
+            if previous.year != day.year:
+                self.load(previous, previous)
+            day = previous
+        return day
+
     def latest_day_before(self, end: date, workdays: int) -> date:
         """The latest day d, on or before end, with at least `workdays` working days after
         it up to end (``workdays_between(d, end) >= workdays``)."""
@@ -196,18 +225,30 @@ class WorkdayCalendar:
         return count
 
     def is_year_covered(self, year: int) -> bool:
-        """Whether the package ships the year or the admin has entered its schedule."""
-        self.load(date(year, 1, 1), date(year, 1, 1))
-        return year in self._override_years or _package_covers(year)
+        """Whether the package ships the year or the admin has marked its calendar complete."""
+        return not self.uncovered_in([year])
 
     def uncovered_years(self, a: date, b: date) -> list[int]:
         """Years between a and b (either order) whose schedule is unknown."""
         first, last = sorted((_check_date(a), _check_date(b)))
-        self.load(first, last)
-        return [y for y in range(first.year, last.year + 1) if not self.is_year_covered(y)]
+        return self.uncovered_in(_years(first, last))
+
+    def uncovered_in(self, years: Iterable[int]) -> list[int]:
+        """Those of `years` whose schedule is unknown, in order (at most one query)."""
+        unshipped = [year for year in sorted(years) if not _package_covers(year)]
+        unread = set(unshipped) - self._completion_read
+        if unread:
+            # One query for every year in question the package does not ship.
+            self._complete_years.update(
+                WorkdayCalendarYear.objects.filter(year__in=unread, complete=True).values_list(
+                    "year", flat=True
+                )
+            )
+            self._completion_read |= unread
+        return [year for year in unshipped if year not in self._complete_years]
 
     def uncovered_dates(self, a: date, b: date) -> list[date]:
-        """Dates from a to b inclusive (either order) that fall back to Monday to Friday
+        """Dates from a to b inclusive (either order) that follow the fallback rule
         because their year's schedule is unknown."""
         first, last = sorted((a, b))
         dates = []
@@ -243,20 +284,42 @@ def workdays_between(a: date, b: date) -> int:
 def calendar_coverage_warning(
     start: date, end: date, calendar: WorkdayCalendar | None = None
 ) -> str | None:
-    """A translated warning when some dates from start to end fall back to Monday to
-    Friday, else None. Pass ``calendar`` to reuse its loaded overrides."""
-    first, last = sorted((_check_date(start), _check_date(end)))
-    if calendar is None:
-        calendar = WorkdayCalendar.for_range(first, last)
-    years = calendar.uncovered_years(first, last)
-    if not years:
+    """A translated warning when some dates from start to end fall in a year whose schedule
+    is unknown, else None. No query when the package ships every year in question."""
+    return spans_coverage_warning([(start, end)], calendar)
+
+
+def spans_coverage_warning(
+    spans: Iterable[tuple[date, date]], calendar: WorkdayCalendar | None = None
+) -> str | None:
+    """`calendar_coverage_warning` for the dates of several spans (each in either order):
+    one warning naming every uncovered year any of them touches. At most one query."""
+    calendar = calendar or WorkdayCalendar()
+    ordered = [sorted((_check_date(start), _check_date(end))) for start, end in spans]
+    # Every year at once: one query for all the spans.
+    calendar.uncovered_in({year for first, last in ordered for year in _years(first, last)})
+    years: set[int] = set()
+    first_uncovered: date | None = None
+    for first, last in ordered:
+        uncovered = calendar.uncovered_years(first, last)
+        if uncovered:
+            years.update(uncovered)
+            day = max(first, date(uncovered[0], 1, 1))
+            first_uncovered = min(first_uncovered or day, day)
+    if first_uncovered is None:
         return None
-    first_uncovered = max(first, date(years[0], 1, 1))
+    return coverage_warning_text(first_uncovered, sorted(years))
+
+
+def coverage_warning_text(first_uncovered: date, years: list[int]) -> str:
+    """The warning for working days counted from `first_uncovered` on, in the active language."""
     return ngettext(
-        "Working days from %(date)s on follow Monday to Friday: the official holiday "
-        "schedule for %(years)s has not been entered yet.",
-        "Working days from %(date)s on follow Monday to Friday: the official holiday "
-        "schedules for %(years)s have not been entered yet.",
+        "Working days from %(date)s on are estimated: the official holiday schedule for "
+        "%(years)s has not been entered in full, so the lunar holidays (春节, 清明, 端午, "
+        "中秋) and adjusted working days (调休) may be missing.",
+        "Working days from %(date)s on are estimated: the official holiday schedules for "
+        "%(years)s have not been entered in full, so the lunar holidays (春节, 清明, 端午, "
+        "中秋) and adjusted working days (调休) may be missing.",
         len(years),
     ) % {
         "date": date_format(first_uncovered, "DATE_FORMAT"),

@@ -2,6 +2,7 @@ from django.contrib import admin
 from django.utils.translation import gettext_lazy as _
 from simple_history.admin import SimpleHistoryAdmin
 
+from hitech_zone.dates import AdminDateRange
 from projects.models import (
     AnnualPlan,
     Milestone,
@@ -11,6 +12,7 @@ from projects.models import (
     Project,
     ProjectImport,
     Sector,
+    ZoneIndustrialInvestment,
     ZoneTarget,
 )
 from projects.progress import MONTHS, planned_month_field
@@ -29,19 +31,19 @@ class SectorAdmin(admin.ModelAdmin):
     search_fields = ("name", "code")
 
 
-class PhaseInline(admin.TabularInline):
+class PhaseInline(AdminDateRange, admin.TabularInline):
     model = Phase
     extra = 0
 
 
-class MilestoneInline(admin.TabularInline):
+class MilestoneInline(AdminDateRange, admin.TabularInline):
     model = Milestone
     extra = 0
     fields = ("sequence", "name", "phase", "baseline_date", "forecast_date", "actual_date")
 
 
 @admin.register(Project)
-class ProjectAdmin(SimpleHistoryAdmin):
+class ProjectAdmin(AdminDateRange, SimpleHistoryAdmin):
     list_display = (
         "code",
         "name",
@@ -62,14 +64,14 @@ class ProjectAdmin(SimpleHistoryAdmin):
 
 
 @admin.register(Phase)
-class PhaseAdmin(SimpleHistoryAdmin):
+class PhaseAdmin(AdminDateRange, SimpleHistoryAdmin):
     list_display = ("project", "number", "name", "planned_start", "planned_completion")
     list_select_related = ("project",)
     search_fields = ("project__name", "name")
 
 
 @admin.register(Milestone)
-class MilestoneAdmin(SimpleHistoryAdmin):
+class MilestoneAdmin(AdminDateRange, SimpleHistoryAdmin):
     list_display = ("project", "sequence", "name", "baseline_date", "forecast_date", "actual_date")
     list_select_related = ("project",)
     search_fields = ("project__name", "name")
@@ -107,6 +109,12 @@ class MonthlyInvestmentAdmin(SimpleHistoryAdmin):
     list_filter = ("year", "month")
     list_select_related = ("project",)
     search_fields = ("project__name",)
+
+
+@admin.register(ZoneIndustrialInvestment)
+class ZoneIndustrialInvestmentAdmin(SimpleHistoryAdmin):
+    list_display = ("year", "month", "completed_amount", "source")
+    list_filter = ("year",)
 
 
 @admin.register(ZoneTarget)

@@ -13,7 +13,7 @@ from ninja import Field, Path, Query, Router, Schema
 from ninja.pagination import paginate
 
 from hitech_zone import permissions
-from hitech_zone.api_types import MAX_ID, Money, PageNumber, Percent, choice, errors
+from hitech_zone.api_types import MAX_ID, CleanStr, Money, PageNumber, Percent, choice, errors
 from hitech_zone.money import percent
 from projects import lights, progress, selectors
 from projects.filters import SORTS, ProjectFilterSet, sort_ordering
@@ -158,7 +158,7 @@ class ProjectDetailOut(ProjectOut):
 class ProjectFilters(Schema):
     """The register's filters, with the names its web address uses."""
 
-    q: str | None = Field(
+    q: CleanStr | None = Field(
         None, max_length=100, description="Search the name and company, or an exact code."
     )
     park: int | None = Field(None, ge=1, le=MAX_ID, description="Park or carrier id (`park.id`).")
@@ -267,29 +267,23 @@ class ZoneSummaryOut(Schema):
     due_by_now: Money = Field(description="The part of the plans due by the period's month, 万元.")
     ahead_of_schedule: bool = Field(description="Completed at or above what is due by now.")
     industrial_completed_ytd: Money = Field(
-        description="Industrial investment completed this year so far, 万元."
+        description="The key projects' industrial investment in the period, 万元."
+    )
+    zone_industrial_ytd: Money | None = Field(
+        description="The whole zone's industrial investment in the period as its source (统计局) published it, 万元; null until entered, or for users who do not see every project."
+    )
+    key_projects_industrial_share: Percent | None = Field(
+        description="The key projects' part of the zone's industrial investment, a percentage."
     )
     industrial_ensure_percent: Percent | None = Field(
-        description="Industrial investment completed against the 确保 line, as a percentage."
+        description="The zone's industrial investment against the 确保 line, a percentage; null until the zone's figure is entered."
     )
     industrial_strive_percent: Percent | None = Field(
-        description="Industrial investment completed against the 力争 line, as a percentage."
+        description="The zone's industrial investment against the 力争 line, a percentage; null until the zone's figure is entered."
     )
     target: ZoneTargetOut | None = Field(
         description="The zone's targets for the year; only for users who see every project."
     )
-
-    @staticmethod
-    def resolve_industrial_ensure_percent(summary: selectors.ZoneSummary) -> Decimal | None:
-        if summary.target is None:
-            return None
-        return percent(summary.industrial_completed_ytd, summary.target.industrial_ensure)
-
-    @staticmethod
-    def resolve_industrial_strive_percent(summary: selectors.ZoneSummary) -> Decimal | None:
-        if summary.target is None:
-            return None
-        return percent(summary.industrial_completed_ytd, summary.target.industrial_strive)
 
 
 @router.get(

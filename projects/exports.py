@@ -2,7 +2,10 @@
 formula-safe text, CSV that Excel opens in Chinese). Money in 万元.
 
 The register and the monthly figures are written with the import templates' columns and
-two header rows, so an exported file imports again with nothing to change."""
+two header rows, so an exported file imports again with nothing to change. The register
+carries the plan of the year on show and its monthly plan under headers naming the year
+(2026年计划投资), and completed investment under one naming its months (2026年1–10月完成投资),
+which the import compares rather than imports."""
 
 from collections.abc import Iterable
 
@@ -12,37 +15,55 @@ from hitech_zone.spreadsheets import Sheet
 from projects.imports.columns import MONTHLY_COLUMNS, REGISTER_COLUMNS
 from projects.imports.templates import MONTHLY_SHEET, REGISTER_SHEET, header_rows, muted
 from projects.lights import Light
-from projects.models import Milestone, MonthlyInvestment, Project
+from projects.models import AnnualPlan, Milestone, MonthlyInvestment, Project
+from projects.progress import MONTHS, ReportingPeriod, planned_month_field
 
 
-def register_sheet(projects: Iterable[Project]) -> Sheet:
-    """One row per project as the register shows it (annotated by selectors.project_list)."""
+def register_sheet(projects: Iterable[Project], *, period: ReportingPeriod) -> Sheet:
+    """One row per project as the register shows it (annotated by selectors.project_list
+    for `period`), with its plan for the period's year: empty when it has none, so the
+    sheet imports again without making one."""
+    projects = list(projects)
+    plans = {
+        plan.project_id: plan
+        for plan in AnnualPlan.objects.filter(
+            project__in=[project.pk for project in projects], year=period.year
+        )
+    }
+
+    def row(project: Project) -> list:
+        plan = plans.get(project.pk)
+        months = {
+            planned_month_field(month): getattr(plan, planned_month_field(month), None)
+            for month in MONTHS
+        }
+        values = {
+            "code": project.code,
+            "name": project.name,
+            "company": project.company,
+            "park": project.park.name,
+            "sector": project.sector.name,
+            "level": project.get_level_display(),
+            "category": project.get_category_display(),
+            "status": project.get_status_display(),
+            "total_investment": project.total_investment,
+            "planned_start": project.planned_start,
+            "planned_completion": project.planned_completion,
+            "responsible_person": str(project.responsible_person),
+            "location": project.location,
+            "description": project.description,
+            "light": str(Light(project.light).label),
+            "annual_plan": plan.planned_investment if plan else None,
+            **months,
+            "completed_ytd": project.completed_ytd,
+        }
+        return [values[column.key] for column in REGISTER_COLUMNS]
+
     return Sheet(
         REGISTER_SHEET,
-        header_rows(REGISTER_COLUMNS),
-        (
-            [
-                project.code,
-                project.name,
-                project.company,
-                project.park.name,
-                project.sector.name,
-                project.get_level_display(),
-                project.get_category_display(),
-                project.get_status_display(),
-                project.total_investment,
-                project.planned_start,
-                project.planned_completion,
-                str(project.responsible_person),
-                project.location,
-                project.description,
-                str(Light(project.light).label),
-                project.annual_plan,
-                project.completed_ytd,
-            ]
-            for project in projects
-        ),
-        widths={1: 36, 2: 32, 3: 18, 4: 14, 8: 16, 13: 40},
+        header_rows(REGISTER_COLUMNS, plan_year=period.year, through=(period.year, period.month)),
+        [row(project) for project in projects],
+        widths={1: 36, 2: 32, 3: 18, 4: 14, 8: 16, 13: 40, 15: 18, 28: 24},
         muted_columns=muted(REGISTER_COLUMNS),
     )
 

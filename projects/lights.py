@@ -241,6 +241,21 @@ def projects_stale(as_of: date) -> QuerySet[Project]:
     return annotate_last_update(Project.objects.all()).filter(stale_condition(as_of))
 
 
+def milestone_light(milestone: Milestone, as_of: date) -> Light | None:
+    """The schedule rules above for one open milestone, in Python (the timeline chart
+    colours its rows with it): red when overdue or forecast more than
+    LIGHT_SCHEDULE_RED_DAYS late, yellow when forecast late, None when on time or reached."""
+    if milestone.actual_date is not None:
+        return None
+    if milestone.baseline_date < as_of:
+        return Light.RED
+    forecast = milestone.forecast_date
+    if forecast is None or forecast <= milestone.baseline_date:
+        return None
+    red_days = Thresholds.from_settings().schedule_red_days
+    return Light.RED if (forecast - milestone.baseline_date).days > red_days else Light.YELLOW
+
+
 # ------------------------------------------------------------------ the light
 
 

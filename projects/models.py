@@ -6,6 +6,7 @@ admin, a shell) are database constraints, not only form checks.
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
+from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import F, Q
 from django.utils import timezone
@@ -239,7 +240,8 @@ class Milestone(models.Model):
         errors = {}
         if self.actual_date and self.actual_date > timezone.localdate():
             errors["actual_date"] = _("The actual date cannot be in the future.")
-        if self.project_id:
+        # No baseline: the form has refused it already (a date out of range, say).
+        if self.project_id and self.baseline_date:
             siblings = Milestone.objects.filter(project_id=self.project_id).exclude(pk=self.pk)
             earlier = siblings.filter(
                 sequence__lt=self.sequence, baseline_date__gt=self.baseline_date
@@ -401,6 +403,38 @@ class ZoneTarget(models.Model):
 
     def __str__(self) -> str:
         return str(self.year)
+
+
+class ZoneIndustrialInvestment(models.Model):
+    """The whole zone's industrial investment (全区工业投资) completed in months 1..`month`
+    of `year`, as its source (the statistics bureau) publishes it: the figure the 确保 /
+    力争 targets are measured against. The key projects' own industrial investment is a
+    part of it, not a stand-in for it."""
+
+    year = models.PositiveSmallIntegerField(_("year"))
+    month = models.PositiveSmallIntegerField(
+        _("through month"), validators=[MinValueValidator(1), MaxValueValidator(12)]
+    )
+    completed_amount = money_field(_("industrial investment, months 1 to this (10k yuan)"))
+    source = models.CharField(_("source"), max_length=80, default="统计局")
+    note = models.CharField(_("note"), max_length=200, blank=True)
+
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["-year", "-month"]
+        verbose_name = _("zone industrial investment")
+        verbose_name_plural = _("zone industrial investment")
+        constraints = [
+            models.UniqueConstraint(fields=["year", "month"], name="zone_industrial_one_per_month"),
+            models.CheckConstraint(
+                condition=Q(month__gte=1, month__lte=12, completed_amount__gte=0),
+                name="zone_industrial_month_and_amount",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.year}-{self.month:02d}"
 
 
 class ProgressNote(models.Model):

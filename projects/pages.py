@@ -134,12 +134,9 @@ def sections(
         )
         for milestone in milestones
     ]
-    limits = lights.Thresholds.from_settings()
     period = progress.reporting_period(as_of)
     return {
-        "timeline_chart": _timeline(project, milestone_rows, as_of, limits)
-        if milestone_rows
-        else None,
+        "timeline_chart": _timeline(project, milestone_rows, as_of) if milestone_rows else None,
         "investment_chart": _cumulative(project, month_rows, year),
         "period": period,
         "entry_year": year,
@@ -164,18 +161,17 @@ def sections(
     }
 
 
-def _row_colour(row: MilestoneRow, as_of: date, limits: lights.Thresholds) -> str:
+def _row_colour(row: MilestoneRow, as_of: date) -> str:
     milestone = row.milestone
     if milestone.actual_date:
         return charts.GREEN if not row.slip_days else charts.MUTED
-    if milestone.baseline_date < as_of or row.slip_days > limits.schedule_red_days:
-        return charts.RED
-    if milestone.forecast_date and milestone.forecast_date > milestone.baseline_date:
-        return charts.YELLOW
-    return charts.COMPLETED
+    light = lights.milestone_light(milestone, as_of)
+    return {lights.Light.RED: charts.RED, lights.Light.YELLOW: charts.YELLOW}.get(
+        light, charts.COMPLETED
+    )
 
 
-def _timeline(project: Project, rows: list[MilestoneRow], as_of: date, limits: lights.Thresholds):
+def _timeline(project: Project, rows: list[MilestoneRow], as_of: date):
     return charts.timeline_chart(
         title=gettext("Milestone timeline of %(name)s") % {"name": project.name},
         description=gettext(
@@ -187,7 +183,7 @@ def _timeline(project: Project, rows: list[MilestoneRow], as_of: date, limits: l
                 baseline=row.milestone.baseline_date,
                 forecast=row.milestone.forecast_date,
                 actual=row.milestone.actual_date,
-                colour=_row_colour(row, as_of, limits),
+                colour=_row_colour(row, as_of),
             )
             for row in rows
         ],

@@ -110,6 +110,19 @@ def through(year: int, month: int) -> ReportingPeriod:
     return ReportingPeriod(year, month)
 
 
+def period_for_year(year: str | int | None, as_of: date) -> ReportingPeriod:
+    """The period on show when a user asks for `year` (a page's ?year=): an earlier year
+    whole (1–12月), the current reporting year as of `as_of`; anything else, the current."""
+    current = reporting_period(as_of)
+    try:
+        year = int(year)
+    except (TypeError, ValueError):
+        return current
+    if 2000 <= year < current.year:
+        return ReportingPeriod(year, 12)
+    return current
+
+
 def first_active_month(year: int, planned_start: date | None) -> int | None:
     """The month a project's plan for `year` starts to fall due: January for a continuing
     project (started before the year, or with no planned start), the planned start month

@@ -28,10 +28,12 @@ from hitech_zone import permissions
 from hitech_zone.money import percent, quantize_money
 from projects import lights, progress
 from projects.models import (
+    AnnualPlan,
     Milestone,
     MonthlyInvestment,
     Project,
     ProjectImport,
+    ZoneIndustrialInvestment,
     ZoneTarget,
 )
 
@@ -89,6 +91,13 @@ def annotate_year_investment(
     )
 
 
+def plan_years(*, upto: int) -> list[int]:
+    """The years a page may show, newest first: those with plans, up to `upto`, which is
+    always there. One query."""
+    years = set(AnnualPlan.objects.filter(year__lt=upto).values_list("year", flat=True).distinct())
+    return sorted(years | {upto}, reverse=True)
+
+
 def project_list(
     *, user, as_of: date, period: progress.ReportingPeriod | None = None
 ) -> QuerySet[Project]:
@@ -114,6 +123,9 @@ class ZoneSummary:
     due_ytd: Decimal
     industrial_completed_ytd: Decimal
     target: ZoneTarget | None
+    # The whole zone's industrial investment for the period, as its source published it;
+    # None until an official has entered it.
+    zone_industrial: ZoneIndustrialInvestment | None = None
 
     @property
     def year(self) -> int:
@@ -139,6 +151,28 @@ class ZoneSummary:
         if self.plan_percent_completed is None or self.time_progress_percent is None:
             return None
         return self.plan_percent_completed - self.time_progress_percent
+
+    @property
+    def zone_industrial_ytd(self) -> Decimal | None:
+        return self.zone_industrial.completed_amount if self.zone_industrial else None
+
+    @property
+    def key_projects_industrial_share(self) -> Decimal | None:
+        """The key projects' part of the zone's industrial investment, a percentage."""
+        return percent(self.industrial_completed_ytd, self.zone_industrial_ytd)
+
+    @property
+    def industrial_ensure_percent(self) -> Decimal | None:
+        """The zone's industrial investment against the 确保 line; None without both."""
+        if self.target is None or self.zone_industrial is None:
+            return None
+        return percent(self.zone_industrial_ytd, self.target.industrial_ensure)
+
+    @property
+    def industrial_strive_percent(self) -> Decimal | None:
+        if self.target is None or self.zone_industrial is None:
+            return None
+        return percent(self.zone_industrial_ytd, self.target.industrial_strive)
 
     @property
     def ahead_of_schedule(self) -> bool:
@@ -178,6 +212,11 @@ def zone_summary(
         industrial_completed_ytd=quantize_money(completed["industrial"]),
         # The zone's targets mean something only beside the whole zone's figures.
         target=ZoneTarget.objects.filter(year=period.year).first()
+        if permissions.sees_all_projects(user)
+        else None,
+        zone_industrial=ZoneIndustrialInvestment.objects.filter(
+            year=period.year, month=period.month
+        ).first()
         if permissions.sees_all_projects(user)
         else None,
     )

@@ -10,7 +10,7 @@ from typing import Any
 from django.db import models, transaction
 
 from projects import history
-from projects.models import Milestone, MonthlyInvestment, ProgressNote, Project
+from projects.models import AnnualPlan, Milestone, MonthlyInvestment, ProgressNote, Project
 
 
 class ConflictError(Exception):
@@ -189,3 +189,52 @@ def progress_note_add(*, project: Project, body: str, by) -> ProgressNote:
     note.full_clean()
     note.save()
     return note
+
+
+def _plan_fields(plan: AnnualPlan, values: dict[str, Any]) -> list[str]:
+    """Set the plan's fields (planned_investment, planned_month_N) from `values`; which
+    changed."""
+    changed = [name for name, value in values.items() if getattr(plan, name) != value]
+    for name in changed:
+        setattr(plan, name, values[name])
+    return changed
+
+
+@transaction.atomic
+def annual_plan_set(
+    *, project: Project, year: int, by, reason: str = "", **values: Any
+) -> AnnualPlan:
+    """Enter or change a project's plan for `year`: `planned_investment` and, for a monthly
+    plan (分月计划), `planned_month_1`..`planned_month_12`; fields not given are kept. The
+    result passes AnnualPlan.clean() (twelve months or none, adding up to the plan)."""
+    plan = AnnualPlan.objects.select_for_update().filter(project=project, year=year).first()
+    if plan is None:
+        plan = AnnualPlan(project=project, year=year)
+    if not _plan_fields(plan, values) and plan.pk:
+        return plan
+    return _save(plan, by=by, reason=reason)
+
+
+@transaction.atomic
+def annual_plans_create_planned(
+    plans: list[AnnualPlan], *, by, reason: str = ""
+) -> list[AnnualPlan]:
+    """Plans of projects just created (so none has one yet), saved together with their
+    history records, as `projects_create_planned` saves the projects."""
+    for plan in plans:
+        plan.full_clean(exclude=["project"], validate_unique=False, validate_constraints=False)
+    created = AnnualPlan.objects.bulk_create(plans, batch_size=BULK_BATCH_SIZE)
+    if any(plan.pk is None for plan in created):
+        # SQLite before 3.35 returns no ids from a bulk insert; (project, year) is unique.
+        ids = {
+            (project_id, year): pk
+            for project_id, year, pk in AnnualPlan.objects.filter(
+                project__in=[plan.project_id for plan in created]
+            ).values_list("project_id", "year", "pk")
+        }
+        for plan in created:
+            plan.pk = ids[(plan.project_id, plan.year)]
+    AnnualPlan.history.bulk_history_create(
+        created, batch_size=BULK_BATCH_SIZE, default_user=by, default_change_reason=reason
+    )
+    return created

@@ -91,7 +91,7 @@ def project_export(request: HttpRequest, fmt: str) -> HttpResponse:
     """The register's current view (filters and sort), in the import template's columns."""
     today, _filterset, _sort, projects = _register(request)
     return spreadsheets.download(
-        exports.register_sheet(projects),
+        exports.register_sheet(projects, period=progress.reporting_period(today)),
         request=request,
         filename=f"key-projects-{today:%Y%m%d}",
         fmt=fmt,
@@ -213,7 +213,7 @@ def project_import_preview(request: HttpRequest, pk: int) -> HttpResponse:
     except ProjectImport.DoesNotExist:
         raise Http404(gettext("No such import.")) from None
     rows = record.plan.get("rows", [])
-    labels = import_plan.COLUMN_LABELS
+    labels = import_plan.column_labels(record.plan.get("plan_year"))
     for row in rows:
         for change in row["changes"]:
             change["label"] = labels.get(change["field"], change["field"])
@@ -226,6 +226,8 @@ def project_import_preview(request: HttpRequest, pk: int) -> HttpResponse:
             "changed": [row for row in rows if row["action"] in {"create", "update"}],
             "unchanged": [row for row in rows if row["action"] == "unchanged"],
             "examples_skipped": record.plan.get("examples_skipped", 0),
+            "ignored": record.plan.get("ignored", []),
+            "people": record.plan.get("people", []),
             "applied_before": ProjectImport.objects.filter(
                 sha256=record.sha256, status=ProjectImport.Status.APPLIED
             )
@@ -243,7 +245,9 @@ def project_import_confirm(request: HttpRequest, pk: int) -> HttpResponse:
     _require_importer(request)
     record = get_object_or_404(ProjectImport.objects.defer("content", "plan"), pk=pk)
     try:
-        record = import_services.project_import_apply(record=record, by=request.user)
+        record = import_services.project_import_apply(
+            record=record, by=request.user, create_people=request.POST.get("create_people") == "1"
+        )
     except import_services.NotApplicable as refusal:
         _audit_import(request, record, step="apply", refusal=str(refusal))
         messages.error(request, str(refusal))

@@ -11,16 +11,20 @@ settings ask for), so two runs at once cannot both open the same alert; the part
 constraint on open alerts, with `bulk_create(ignore_conflicts=True)`, is the backstop.
 """
 
+from collections.abc import Iterable
+from contextlib import suppress
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 
 from django.db import connection, transaction
 from django.utils import timezone
 from django.utils.translation import gettext, ngettext
 
 from hitech_zone import bulk
+from inspections import workdays
 from projects import progress
 from reports import signals
+from reports.isolation import SkippedProjects
 from reports.models import Alert
 
 Kind = Alert.Kind
@@ -48,21 +52,27 @@ class RefreshResult:
     kept: int
 
 
-def alerts_refresh(*, now: datetime) -> RefreshResult:
+def alerts_refresh(*, now: datetime, skipped: SkippedProjects | None = None) -> RefreshResult:
     """Bring the alerts in line with the signals as of `now` (its date in Asia/Shanghai).
-    Running it again with the same `now` on the same data changes nothing. A number of
-    queries that does not grow with the rows but for batches of ids (and, on SQLite, of
-    inserted rows)."""
+    Running it again with the same `now` on the same data changes nothing. The alerts of
+    the projects in `skipped` (or where a signal raises: added to it) are left as they
+    were: none opened, resolved or seen. A number of queries that does not grow with the
+    rows but for batches of ids (and, on SQLite, of inserted rows)."""
     as_of = timezone.localdate(now)
+    skipped = SkippedProjects() if skipped is None else skipped
     with transaction.atomic():
         lock_slip_detection()
         open_alerts = Alert.objects.filter(resolved_at__isnull=True).values_list(
             "pk", "project_id", "kind", "subject_key", "severity"
         )
-        wanted = {finding.key: finding for finding in signals.findings(as_of)}
+        found = signals.findings(as_of, skipped)
+        # After all the signals: a project may be skipped after some of its findings.
+        wanted = {f.key: f for f in found if f.project_id not in skipped}
         resolved = []
         kept = 0
         for pk, *identity in open_alerts.order_by("pk"):
+            if identity[0] in skipped:
+                continue
             if wanted.pop(tuple(identity), None) is None:
                 resolved.append(pk)
             else:
@@ -73,9 +83,10 @@ def alerts_refresh(*, now: datetime) -> RefreshResult:
         # seen: a briefing re-rendered as of an earlier moment must read what was true
         # then; today's facts are on the project page. One statement, not one per alert
         # (make bench: 60 s at province scale as a bulk update).
-        Alert.objects.filter(resolved_at__isnull=True, last_seen_at__lt=now).update(
-            last_seen_at=now
-        )
+        seen = Alert.objects.filter(resolved_at__isnull=True, last_seen_at__lt=now)
+        if skipped.project_ids:
+            seen = seen.exclude(project_id__in=skipped.project_ids)
+        seen.update(last_seen_at=now)
         opened = [
             {
                 "project_id": finding.project_id,
@@ -97,6 +108,22 @@ def alerts_refresh(*, now: datetime) -> RefreshResult:
 def alert_message(alert: Alert) -> str:
     """What the alert says, in the active language, from the facts stored with it."""
     return kind_message(alert.kind, alert.detail)
+
+
+def calendar_warning(alerts: Iterable[Alert], *, today: date) -> str | None:
+    """`workdays.calendar_coverage_warning` for the working days the alerts count: an
+    overdue issue's, from its deadline to the day it was first seen (its facts stay as first
+    seen), and a red alert's escalation, from that day to today. At most one query."""
+    spans = []
+    for alert in alerts:
+        first_day = timezone.localdate(alert.first_seen_at)
+        if alert.kind == Kind.ISSUE_OVERDUE:
+            # Facts missing, as in `kind_message`: no figure shown.
+            with suppress(KeyError, TypeError, ValueError):
+                spans.append((date.fromisoformat(alert.detail["deadline"]), first_day))
+        if alert.severity == Alert.Severity.RED:
+            spans.append((first_day, today))
+    return workdays.spans_coverage_warning(spans)
 
 
 def kind_message(kind: str, detail: dict | None) -> str:

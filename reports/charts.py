@@ -8,7 +8,7 @@ from decimal import Decimal
 from django.utils.translation import gettext as _
 
 from hitech_zone import charts
-from hitech_zone.money import format_yi, wan_to_yi
+from hitech_zone.money import format_yi, round_half_up, wan_to_yi
 from projects.lights import Light
 from reports.selectors import Dashboard
 
@@ -21,7 +21,7 @@ LIGHT_COLOURS = {
 
 
 def _yi(amount_wan: Decimal) -> Decimal:
-    return wan_to_yi(amount_wan).quantize(Decimal("0.1"))
+    return round_half_up(wan_to_yi(amount_wan), 1)
 
 
 def plan_chart(
@@ -124,9 +124,11 @@ def dashboard_charts(dashboard: Dashboard) -> dict[str, object]:
             [(row.label, row.annual_plan, row.completed_ytd) for row in dashboard.parks]
         ),
     }
-    if summary.target:
+    # The targets are the whole zone's: measured against its published figure, never
+    # against the key projects' own part.
+    if summary.target and summary.zone_industrial is not None:
         result["industrial"] = industrial_chart(
-            completed=summary.industrial_completed_ytd,
+            completed=summary.zone_industrial_ytd,
             ensure=summary.target.industrial_ensure,
             strive=summary.target.industrial_strive,
         )

@@ -18,6 +18,9 @@ does not try again every night; the step shows on the alert either way.
 Notices are `inspections.models.Notification` rows about the project (no issue), one per
 recipient, kind and alert (event "alert-<id>"), e-mailed by the e-mail job that the slip
 detection asks for (`reports.detection`).
+
+The steps are worked out alert by alert in Python: an alert on which that raises skips its
+project for the night (`reports.isolation`), and the other projects' alerts still escalate.
 """
 
 import functools
@@ -34,6 +37,7 @@ from hitech_zone import bulk
 from inspections import notifications, workdays
 from inspections.models import Notification
 from reports.alerts import kind_message, lock_slip_detection
+from reports.isolation import SkippedProjects
 from reports.models import Alert, AlertEscalation
 
 Step = AlertEscalation.Step
@@ -91,13 +95,53 @@ def _with_step_due(
     )
 
 
-def alerts_escalate(*, now: datetime) -> dict[str, int]:
+def _steps_due(
+    alert: _OpenAlert, open_for: int, *, taken: set[tuple[int, str]], now: datetime
+) -> tuple[list[bulk.Row], list[notifications.ProjectNotice]]:
+    """The escalation rows to write for `alert`, open `open_for` working days, and the
+    notices they send."""
+    steps = [
+        (
+            Step.RESPONSIBLE,
+            alert.responsible_id,
+            alert.responsible_active,
+            Notification.Kind.ALERT_RED,
+        )
+    ]
+    if open_for >= settings.ALERT_ESCALATE_LEADER_WORKDAYS:
+        steps.append(
+            (Step.LEADER, alert.leader_id, alert.leader_active, Notification.Kind.ALERT_ESCALATED)
+        )
+    if open_for >= settings.ALERT_ESCALATE_BRIEFING_WORKDAYS:
+        steps.append((Step.BRIEFING, None, None, None))
+    escalations: list[bulk.Row] = []
+    notices: list[notifications.ProjectNotice] = []
+    for step, recipient_id, recipient_active, kind in steps:
+        if (alert.pk, step) in taken:
+            continue
+        escalations.append(
+            {"alert_id": alert.pk, "step": step, "recipient_id": recipient_id, "escalated_at": now}
+        )
+        if kind and recipient_id is not None and recipient_active:
+            notices.append(
+                notifications.ProjectNotice(
+                    recipient_id=recipient_id,
+                    project_id=alert.project_id,
+                    kind=kind,
+                    event_key=f"alert-{alert.pk}",
+                    message=_notice_text(alert, step, open_for),
+                )
+            )
+    return escalations, notices
+
+
+def alerts_escalate(*, now: datetime, skipped: SkippedProjects | None = None) -> dict[str, int]:
     """Take the escalation steps due as of `now` for every open red alert; each step once
-    however often it runs. Returns how many steps of each kind were taken and how many
-    notices written. A fixed number of queries."""
+    however often it runs. The alerts of the projects in `skipped` (or on which working out
+    the steps raises: added to it) wait for a later run. Returns how many steps of each
+    kind were taken and how many notices written. A fixed number of queries."""
     as_of = timezone.localdate(now)
-    leader_after = settings.ALERT_ESCALATE_LEADER_WORKDAYS
-    briefing_after = settings.ALERT_ESCALATE_BRIEFING_WORKDAYS
+    skipped = SkippedProjects() if skipped is None else skipped
     counts = {step.value: 0 for step in Step} | {"notifications": 0}
     with transaction.atomic():
         lock_slip_detection()
@@ -134,53 +178,26 @@ def alerts_escalate(*, now: datetime) -> dict[str, int]:
         local_day = functools.cache(timezone.localdate)
         first_days = {alert.pk: local_day(alert.first_seen_at) for alert in alerts}
         calendar.load(min(first_days.values()), as_of)
-        escalations: list[bulk.Row] = []
-        notices: list[notifications.ProjectNotice] = []
+        due_by_alert = []
         # One switch of language for all the notices, not one per alert (make bench).
         with translation.override(settings.LANGUAGE_CODE):
             for alert in alerts:
-                open_for = calendar.workdays_between(first_days[alert.pk], as_of)
-                steps = [
-                    (
-                        Step.RESPONSIBLE,
-                        alert.responsible_id,
-                        alert.responsible_active,
-                        Notification.Kind.ALERT_RED,
-                    )
-                ]
-                if open_for >= leader_after:
-                    steps.append(
-                        (
-                            Step.LEADER,
-                            alert.leader_id,
-                            alert.leader_active,
-                            Notification.Kind.ALERT_ESCALATED,
-                        )
-                    )
-                if open_for >= briefing_after:
-                    steps.append((Step.BRIEFING, None, None, None))
-                for step, recipient_id, recipient_active, kind in steps:
-                    if (alert.pk, step) in taken:
-                        continue
-                    escalations.append(
-                        {
-                            "alert_id": alert.pk,
-                            "step": step,
-                            "recipient_id": recipient_id,
-                            "escalated_at": now,
-                        }
-                    )
-                    counts[step.value] += 1
-                    if kind and recipient_id is not None and recipient_active:
-                        notices.append(
-                            notifications.ProjectNotice(
-                                recipient_id=recipient_id,
-                                project_id=alert.project_id,
-                                kind=kind,
-                                event_key=f"alert-{alert.pk}",
-                                message=_notice_text(alert, step, open_for),
-                            )
-                        )
+                if alert.project_id in skipped:
+                    continue
+                with skipped.guard(alert.project_id, "escalation"):
+                    open_for = calendar.workdays_between(first_days[alert.pk], as_of)
+                    steps = _steps_due(alert, open_for, taken=taken, now=now)
+                    due_by_alert.append((alert.project_id, *steps))
+        escalations: list[bulk.Row] = []
+        notices: list[notifications.ProjectNotice] = []
+        # After all the alerts: a project may be skipped after some of its alerts.
+        for project_id, alert_escalations, alert_notices in due_by_alert:
+            if project_id in skipped:
+                continue
+            escalations.extend(alert_escalations)
+            notices.extend(alert_notices)
+            for row in alert_escalations:
+                counts[row["step"].value] += 1
         # (alert, step) is unique: a step another run took meanwhile is skipped, never twice.
         bulk.insert_rows(AlertEscalation, escalations)
         counts["notifications"] = notifications.notify_projects(notices)

@@ -33,7 +33,8 @@ data points as much as many (the page says how many), and the pace of early work
 
 `projections_refresh` reads all milestones in one query, computes in Python and writes
 with bulk statements, so the nightly job costs the same few queries for any number of
-projects.
+projects. A project whose computation raises is skipped (`reports.isolation`): its
+stored projections stay as they were.
 """
 
 from collections import defaultdict
@@ -44,15 +45,16 @@ from decimal import ROUND_HALF_UP, Decimal
 from django.db import transaction
 from django.utils import timezone
 
-from hitech_zone import bulk
+from hitech_zone import bulk, dates
 from projects.models import Milestone
+from reports.isolation import SkippedProjects
 from reports.models import MilestoneProjection
 
 RATIO_PLACES = Decimal("0.001")
 # The last day the product accepts for a date (forms, import, API): a projection past it
 # says no more than "not in any plan's horizon", and a pace of hundreds times a node in
 # 2099 would otherwise run past the end of Python's calendar and stop the nightly job.
-LATEST_DAY = date(2100, 12, 31)
+LATEST_DAY = dates.LATEST
 # What MilestoneProjection.pace_ratio can hold (max_digits=6, decimal_places=3).
 RATIO_MAX = Decimal("999.999")
 
@@ -146,8 +148,10 @@ class ProjectionCounts:
     unchanged: int
 
 
-def projections_compute(*, as_of: date) -> list[Projection]:
-    """Projections for every open milestone with a basis. One query."""
+def projections_compute(*, as_of: date, skipped: SkippedProjects | None = None) -> list[Projection]:
+    """Projections for every open milestone with a basis, but those of the projects in
+    `skipped` and of those whose computation raises (added to it). One query."""
+    skipped = SkippedProjects() if skipped is None else skipped
     rows = Milestone.objects.order_by("project_id", "sequence").values_list(
         "pk", "project_id", "sequence", "baseline_date", "actual_date", "project__planned_start"
     )
@@ -156,22 +160,37 @@ def projections_compute(*, as_of: date) -> list[Projection]:
     for pk, project_id, sequence, baseline, actual, planned_start in rows:
         by_project[project_id].append(MilestoneDates(pk, sequence, baseline, actual))
         starts[project_id] = planned_start
-    return [
-        projection
-        for project_id, milestones in by_project.items()
-        for projection in project_projections(milestones, starts[project_id], as_of=as_of)
-    ]
+    projections = []
+    for project_id, milestones in by_project.items():
+        if project_id in skipped:
+            continue
+        with skipped.guard(project_id, "projections"):
+            projections.extend(project_projections(milestones, starts[project_id], as_of=as_of))
+    return projections
 
 
-def projections_refresh(*, now: datetime) -> ProjectionCounts:
+def projections_refresh(
+    *, now: datetime, skipped: SkippedProjects | None = None
+) -> ProjectionCounts:
     """Store the projections as of `now` (its date in Asia/Shanghai): one row per open
     milestone with a basis, written only when it changed; rows for milestones reached
-    since, or with no basis any more, are deleted. Five queries at most (on SQLite, bulk
-    writes split into batches of ~160 rows)."""
+    since, or with no basis any more, are deleted. The rows of the projects in `skipped`
+    (or skipped now: see `projections_compute`) are left as they were. Five queries at
+    most, one more when a project is skipped (on SQLite, bulk writes split into batches
+    of ~160 rows)."""
     as_of = timezone.localdate(now)
     fields = ("projected_date", "pace_ratio", "basis_count", "anchor_date")
+    skipped = SkippedProjects() if skipped is None else skipped
     with transaction.atomic():
-        wanted = {p.milestone_id: p for p in projections_compute(as_of=as_of)}
+        wanted = {p.milestone_id: p for p in projections_compute(as_of=as_of, skipped=skipped)}
+        # Not deleted for want of a projection: the project's was not computed tonight.
+        kept = set()
+        if skipped.project_ids:
+            kept = set(
+                Milestone.objects.filter(project_id__in=skipped.project_ids).values_list(
+                    "pk", flat=True
+                )
+            )
         stored = {
             row[0]: row[1:]
             for row in MilestoneProjection.objects.values_list("milestone_id", *fields, "pk")
@@ -200,7 +219,11 @@ def projections_refresh(*, now: datetime) -> ProjectionCounts:
                 unique_fields=["milestone"],
                 update_fields=[*fields, "computed_at"],
             )
-        gone = [row[-1] for milestone_id, row in stored.items() if milestone_id not in wanted]
+        gone = [
+            row[-1]
+            for milestone_id, row in stored.items()
+            if milestone_id not in wanted and milestone_id not in kept
+        ]
         if gone:
             MilestoneProjection.objects.filter(pk__in=gone).delete()
     return ProjectionCounts(

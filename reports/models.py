@@ -131,6 +131,26 @@ class MilestoneProjection(models.Model):
         return f"{self.milestone} → {self.projected_date}"
 
 
+class SlipDetectionRun(models.Model):
+    """One finished run of the nightly slip detection (`reports.detection`), with the
+    projects it had to skip (`reports.isolation`), for the alerts page. Each run deletes
+    those older than `reports.detection.RUN_KEEP_DAYS`."""
+
+    as_of = models.DateTimeField(_("data as of"))
+    finished_at = models.DateTimeField(_("finished at"))
+    # [{"project_id": 7, "project": "GX-007", "step": "projections", "error": "TypeError: …"}]
+    skipped = models.JSONField(_("skipped projects"), default=list, blank=True)
+
+    class Meta:
+        ordering = ["-finished_at", "-id"]
+        indexes = [models.Index(fields=["finished_at"], name="slipdetectionrun_finished")]
+        verbose_name = _("slip detection run")
+        verbose_name_plural = _("slip detection runs")
+
+    def __str__(self) -> str:
+        return f"{self.finished_at:%Y-%m-%d %H:%M:%S} ({len(self.skipped)} skipped)"
+
+
 def briefing_path(briefing: "Briefing", filename: str) -> str:
     return f"briefings/{briefing.kind}/{briefing.period}-v{briefing.version}.pdf"
 

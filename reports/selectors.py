@@ -2,13 +2,14 @@
 
 from collections import Counter
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime
 
 from django.db.models import Case, Count, Q, QuerySet, When
 from django.utils.translation import gettext_lazy as _
 
 from hitech_zone import outbox, permissions
 from hitech_zone.models import Heartbeat
+from hitech_zone.money import rounding_shows
 from inspections import selectors as inspection_selectors
 from inspections.models import Issue
 from projects import lights, progress
@@ -16,7 +17,13 @@ from projects import selectors as project_selectors
 from projects.models import Milestone, Project
 from reports import detection
 from reports.alerts import alert_message
-from reports.models import Alert, Briefing, BriefingSubscription, MilestoneProjection
+from reports.models import (
+    Alert,
+    Briefing,
+    BriefingSubscription,
+    MilestoneProjection,
+    SlipDetectionRun,
+)
 
 ATTENTION_LIMIT = 12
 LIST_LIMIT = 10
@@ -35,6 +42,7 @@ class Dashboard:
     parks: list[project_selectors.Breakdown]
     sectors: list[project_selectors.Breakdown]
     starts: project_selectors.Starts
+    years: list[int]
 
     @property
     def lights(self) -> list[tuple[str, str, int]]:
@@ -44,8 +52,29 @@ class Dashboard:
         ]
 
     @property
-    def breakdowns(self) -> list[tuple[str, list[project_selectors.Breakdown]]]:
-        return [(_("By park or carrier"), self.parks), (_("By sector"), self.sectors)]
+    def breakdowns(self) -> list[tuple[str, list[project_selectors.Breakdown], bool]]:
+        """(title, rows, whether their rounded 亿元 fail to add up to the printed totals)."""
+        return [
+            (
+                title,
+                rows,
+                self.rounding_shows(rows, ("total_investment", "annual_plan", "completed_ytd")),
+            )
+            for title, rows in (
+                (_("By park or carrier"), self.parks),
+                (_("By sector"), self.sectors),
+            )
+        ]
+
+    @property
+    def stages_rounding_shows(self) -> bool:
+        return self.rounding_shows(self.starts.stages, ("annual_plan", "completed_ytd"))
+
+    def rounding_shows(self, rows, fields) -> bool:
+        return any(
+            rounding_shows([getattr(row, field) for row in rows], getattr(self.summary, field))
+            for field in fields
+        )
 
     @property
     def statuses(self) -> list[tuple[str, str, int]]:
@@ -55,8 +84,10 @@ class Dashboard:
         ]
 
 
-def dashboard(*, user, as_of: date) -> Dashboard:
-    period = progress.reporting_period(as_of)
+def dashboard(*, user, as_of: date, period: progress.ReportingPeriod | None = None) -> Dashboard:
+    """The dashboard for `period` (by default the reporting period on `as_of`); milestones
+    and issues as of `as_of`."""
+    period = period or progress.reporting_period(as_of)
     summary = project_selectors.zone_summary(user=user, as_of=as_of, period=period)
     projects = project_selectors.project_list(user=user, as_of=as_of, period=period)
     # Every project's light costs the same to work out for a count as for a sort, so it is
@@ -93,8 +124,9 @@ def dashboard(*, user, as_of: date) -> Dashboard:
         period=period,
     )
     open_issues = inspection_selectors.issue_list_open(user=user, as_of=as_of)
+    # The list's own overdue rank: a deadline on a day off is due the next working day.
     issue_counts = open_issues.order_by().aggregate(
-        open=Count("id"), overdue=Count("id", filter=Q(deadline__lt=as_of))
+        open=Count("id"), overdue=Count("id", filter=Q(overdue_rank=0))
     )
     return Dashboard(
         summary=summary,
@@ -120,6 +152,7 @@ def dashboard(*, user, as_of: date) -> Dashboard:
             for row in ranked
         ),
         starts=project_selectors.starts_and_stages(user=user, period=period, rows=ranked),
+        years=project_selectors.plan_years(upto=progress.reporting_period(as_of).year),
     )
 
 
@@ -185,6 +218,23 @@ def alert_list_open(*, user, limit: int = 500) -> list[Alert]:
 
 def slip_detect_last_run() -> Heartbeat | None:
     return Heartbeat.objects.filter(name=detection.HEARTBEAT_NAME).first()
+
+
+@dataclass(frozen=True)
+class SkippedNotice:
+    finished_at: datetime
+    codes: list[str]
+
+
+def slip_detect_last_skipped(*, user) -> SkippedNotice | None:
+    """The projects the last slip detection skipped (`reports.isolation`), those `user` may
+    see, by code; None when it skipped none of them. One query, two on a night with skips."""
+    run = SlipDetectionRun.objects.order_by("-finished_at", "-pk").first()
+    if run is None or not run.skipped:
+        return None
+    skipped = Project.objects.filter(pk__in=[skip["project_id"] for skip in run.skipped])
+    codes = list(permissions.scope(user, skipped).order_by("code").values_list("code", flat=True))
+    return SkippedNotice(finished_at=run.finished_at, codes=codes) if codes else None
 
 
 def milestone_projections_for_project(*, project_id: int) -> list[MilestoneProjection]:

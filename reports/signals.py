@@ -11,9 +11,14 @@ A milestone gives at most one schedule alert, the strongest that holds:
 So the forecast people entered always wins over ours, and a milestone never raises two
 alerts saying the same thing.
 
+Each kind reads its rows in one query, then makes a finding of each row in Python, project
+by project: a row that raises skips its project (`reports.isolation`), and the others are
+still found.
+
 (Not Django signals: "signal" is the warning-light word; see `projects.lights.Signal`.)
 """
 
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 
@@ -23,10 +28,11 @@ from django.db.models import Case, Exists, F, OuterRef, Q, QuerySet, Subquery, V
 from django.utils import timezone
 from django.utils.translation import gettext
 
-from inspections import deadlines, workdays
+from inspections import deadlines
 from projects import lights, progress
 from projects import selectors as project_selectors
 from projects.models import Milestone, Project
+from reports.isolation import SkippedProjects
 from reports.models import Alert
 
 Kind = Alert.Kind
@@ -117,26 +123,43 @@ def _milestone_key(pk: int) -> str:
     return f"milestone:{pk}"
 
 
-def milestone_overdue(as_of: date) -> list[Finding]:
+def _each_row(
+    rows: Iterable[tuple], finding: Callable[..., Finding], skipped: SkippedProjects | None
+) -> list[Finding]:
+    """`finding(*row)` for each row (the project's id first), but for the projects in
+    `skipped` and those whose row raises (added to it)."""
+    skipped = SkippedProjects() if skipped is None else skipped
+    found = []
+    for row in rows:
+        if row[0] in skipped:
+            continue
+        with skipped.guard(row[0], "alerts"):
+            found.append(finding(*row))
+    return found
+
+
+def milestone_overdue(as_of: date, skipped: SkippedProjects | None = None) -> list[Finding]:
     rows = lights.milestones_overdue(as_of).values_list("project_id", "pk", "name", "baseline_date")
-    return [
-        Finding(
+
+    def finding(project_id, pk, name, baseline) -> Finding:
+        return Finding(
             project_id,
             Kind.MILESTONE_OVERDUE,
             Severity.RED,
             _milestone_key(pk),
             {"milestone": name, "baseline": baseline.isoformat(), "days": (as_of - baseline).days},
         )
-        for project_id, pk, name, baseline in rows
-    ]
+
+    return _each_row(rows, finding, skipped)
 
 
-def forecast_late(as_of: date) -> list[Finding]:
+def forecast_late(as_of: date, skipped: SkippedProjects | None = None) -> list[Finding]:
     rows = lights.milestones_forecast_late(as_of).values_list(
         "project_id", "pk", "name", "baseline_date", "forecast_date", "late_rank"
     )
-    return [
-        Finding(
+
+    def finding(project_id, pk, name, baseline, forecast, rank) -> Finding:
+        return Finding(
             project_id,
             Kind.FORECAST_LATE,
             SEVERITY_BY_RANK[rank],
@@ -148,11 +171,11 @@ def forecast_late(as_of: date) -> list[Finding]:
                 "days": (forecast - baseline).days,
             },
         )
-        for project_id, pk, name, baseline, forecast, rank in rows
-    ]
+
+    return _each_row(rows, finding, skipped)
 
 
-def projection_late(as_of: date) -> list[Finding]:
+def projection_late(as_of: date, skipped: SkippedProjects | None = None) -> list[Finding]:
     rows = milestones_projected_late(as_of).values_list(
         "project_id",
         "pk",
@@ -163,8 +186,9 @@ def projection_late(as_of: date) -> list[Finding]:
         "projection__basis_count",
         "projection__anchor_date",
     )
-    return [
-        Finding(
+
+    def finding(project_id, pk, name, baseline, projected, ratio, basis, anchor) -> Finding:
+        return Finding(
             project_id,
             Kind.PROJECTION_LATE,
             Severity.YELLOW,
@@ -179,11 +203,11 @@ def projection_late(as_of: date) -> list[Finding]:
                 "anchor": anchor.isoformat(),
             },
         )
-        for project_id, pk, name, baseline, projected, ratio, basis, anchor in rows
-    ]
+
+    return _each_row(rows, finding, skipped)
 
 
-def investment_behind(as_of: date) -> list[Finding]:
+def investment_behind(as_of: date, skipped: SkippedProjects | None = None) -> list[Finding]:
     period = progress.reporting_period(as_of)
     rows = (
         project_selectors.annotate_year_investment(Project.objects.all(), period=period)
@@ -191,38 +215,40 @@ def investment_behind(as_of: date) -> list[Finding]:
         .filter(investment_rank__gt=0)
         .values_list("pk", "investment_rank", "completed_ytd", "annual_plan", "due_ytd")
     )
-    findings = []
-    for project_id, rank, completed, plan, due_amount in rows:
+
+    def finding(project_id, rank, completed, plan, due_amount) -> Finding:
         done, due = lights.investment_percents(completed, plan, due_amount)
-        findings.append(
-            Finding(
-                project_id,
-                Kind.INVESTMENT_BEHIND,
-                SEVERITY_BY_RANK[rank],
-                detail={
-                    "done_percent": str(done),
-                    "due_percent": str(due),
-                    "points": str(due - done),
-                    "year": period.year,
-                    "period_month": period.month,
-                },
-            )
+        return Finding(
+            project_id,
+            Kind.INVESTMENT_BEHIND,
+            SEVERITY_BY_RANK[rank],
+            detail={
+                "done_percent": str(done),
+                "due_percent": str(due),
+                "points": str(due - done),
+                "year": period.year,
+                "period_month": period.month,
+            },
         )
-    return findings
+
+    return _each_row(rows, finding, skipped)
 
 
-def issue_overdue(as_of: date) -> list[Finding]:
-    """One alert per overdue issue, subject "issue:<id>"; two queries (the calendar)."""
+def issue_overdue(as_of: date, skipped: SkippedProjects | None = None) -> list[Finding]:
+    """One alert per overdue issue, subject "issue:<id>"; two queries (the calendar), one
+    more for a deadline in a year before those loaded."""
+    calendar = deadlines.calendar_for(as_of)
     rows = list(
-        deadlines.issues_overdue(as_of).values_list(
+        deadlines.issues_overdue(as_of, calendar).values_list(
             "project_id", "pk", "title", "deadline", "overdue_rank"
         )
     )
     if not rows:
         return []
-    calendar = workdays.WorkdayCalendar.for_range(min(row[3] for row in rows), as_of)
-    return [
-        Finding(
+    calendar.load(min(row[3] for row in rows), as_of)
+
+    def finding(project_id, pk, title, deadline, rank) -> Finding:
+        return Finding(
             project_id,
             Kind.ISSUE_OVERDUE,
             SEVERITY_BY_RANK[rank],
@@ -230,38 +256,39 @@ def issue_overdue(as_of: date) -> list[Finding]:
             {
                 "issue": title,
                 "deadline": deadline.isoformat(),
-                "workdays": calendar.workdays_between(deadline, as_of),
+                "workdays": deadlines.workdays_overdue(deadline, today=as_of, calendar=calendar),
             },
         )
-        for project_id, pk, title, deadline, rank in rows
-    ]
+
+    return _each_row(rows, finding, skipped)
 
 
-def stale(as_of: date) -> list[Finding]:
+def stale(as_of: date, skipped: SkippedProjects | None = None) -> list[Finding]:
     rows = lights.projects_stale(as_of).values_list("pk", "last_update_at")
-    findings = []
-    for project_id, last_update_at in rows:
+
+    def finding(project_id, last_update_at) -> Finding:
         last = timezone.localdate(last_update_at)
-        findings.append(
-            Finding(
-                project_id,
-                Kind.STALE,
-                Severity.YELLOW,
-                detail={"last_update": last.isoformat(), "days": (as_of - last).days},
-            )
+        return Finding(
+            project_id,
+            Kind.STALE,
+            Severity.YELLOW,
+            detail={"last_update": last.isoformat(), "days": (as_of - last).days},
         )
-    return findings
+
+    return _each_row(rows, finding, skipped)
 
 
-def suspended(as_of: date) -> list[Finding]:
+def suspended(as_of: date, skipped: SkippedProjects | None = None) -> list[Finding]:
     rows = (
         Project.objects.annotate(blocked_rank=lights.blocked_rank())
         .filter(blocked_rank__gt=0)
         .values_list("pk", "blocked_rank")
     )
-    return [
-        Finding(project_id, Kind.SUSPENDED, SEVERITY_BY_RANK[rank]) for project_id, rank in rows
-    ]
+
+    def finding(project_id, rank) -> Finding:
+        return Finding(project_id, Kind.SUSPENDED, SEVERITY_BY_RANK[rank])
+
+    return _each_row(rows, finding, skipped)
 
 
 SIGNALS = (
@@ -275,6 +302,9 @@ SIGNALS = (
 )
 
 
-def findings(as_of: date) -> list[Finding]:
-    """Every signal on every project as of `as_of`. A fixed number of queries (about ten)."""
-    return [finding for signal in SIGNALS for finding in signal(as_of)]
+def findings(as_of: date, skipped: SkippedProjects | None = None) -> list[Finding]:
+    """Every signal on every project as of `as_of`, but on the projects in `skipped` and
+    those where a signal raises (added to it; a finding made before on such a project may
+    remain, and is for the caller to leave out). A fixed number of queries (about ten)."""
+    skipped = SkippedProjects() if skipped is None else skipped
+    return [finding for signal in SIGNALS for finding in signal(as_of, skipped)]

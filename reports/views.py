@@ -14,6 +14,7 @@ from inspections import selectors as inspection_selectors
 from projects import pages, progress
 from projects.lights import Thresholds
 from reports import briefings, charts, detection, exports, periods, selectors, services
+from reports.alerts import calendar_warning as alert_calendar_warning
 from reports.forms import BriefingRequestForm
 from reports.models import Briefing
 
@@ -22,9 +23,10 @@ from reports.models import Briefing
 def dashboard(request: HttpRequest) -> HttpResponse:
     """The leader's one screen: totals against targets, lights, what slips, by park and sector."""
     today = timezone.localdate()
+    period = progress.period_for_year(request.GET.get("year"), today)
 
     def content() -> dict:
-        dashboard = selectors.dashboard(user=request.user, as_of=today)
+        dashboard = selectors.dashboard(user=request.user, as_of=today, period=period)
         return {
             "dashboard": dashboard,
             "dashboard_charts": charts.dashboard_charts(dashboard),
@@ -266,13 +268,16 @@ def subscription_set(request: HttpRequest) -> HttpResponse:
 @require_GET
 def alert_list(request: HttpRequest) -> HttpResponse:
     """Open alerts on the projects this user may see, worst first, with their escalation."""
+    alerts = selectors.alert_list_open(user=request.user)
     return render(
         request,
         "reports/alert_list.html",
         {
-            "alerts": selectors.alert_list_open(user=request.user),
+            "alerts": alerts,
+            "calendar_warning": alert_calendar_warning(alerts, today=timezone.localdate()),
             "can_detect": permissions.has_role(request.user, Role.OFFICIAL, Role.ADMIN),
             "last_run": selectors.slip_detect_last_run(),
+            "skipped": selectors.slip_detect_last_skipped(user=request.user),
         },
     )
 

@@ -31,9 +31,25 @@ def populate(count: int, *, today, managers=(), start: int = 0) -> None:
         factories.MonthlyInvestmentFactory(
             project=project, year=today.year, month=1, completed_amount=Decimal("100")
         )
+        # Several milestones each: one past, one ahead with a late forecast, one reached.
         factories.MilestoneFactory(
             project=project, sequence=1, baseline_date=today - timedelta(days=index % 40)
         )
+        factories.MilestoneFactory(
+            project=project,
+            sequence=2,
+            name="主体封顶",
+            baseline_date=today + timedelta(days=30),
+            forecast_date=today + timedelta(days=30 + index % 50),
+        )
+        factories.MilestoneFactory(
+            project=project,
+            sequence=3,
+            name="竣工投产",
+            baseline_date=today - timedelta(days=60),
+            actual_date=today - timedelta(days=61),
+        )
+        factories.SiteVisitFactory(project=project)
         factories.IssueFactory(
             project=project,
             status=Issue.Status.ASSIGNED,
@@ -49,19 +65,39 @@ def queries(client, url: str, headers: dict) -> int:
     return len(captured)
 
 
-PAGES = [
-    "/",
-    "/projects/",
-    "/projects/?status=construction&sort=-total",
-    "/projects/Q-0000/",
-    "/projects/export.xlsx",
-    "/issues/",
-    "/api/v1/projects",
-]
+def first_issue_and_visit() -> dict[str, int]:
+    from inspections.models import SiteVisit
+
+    return {
+        "issue": Issue.objects.filter(project__code="Q-0000").values_list("pk", flat=True)[0],
+        "visit": SiteVisit.objects.filter(project__code="Q-0000").values_list("pk", flat=True)[0],
+    }
 
 
-@pytest.mark.parametrize("role_fixture", ["official", "manager"])
-@pytest.mark.parametrize("url", PAGES)
+# Exact queries per page and role, pinned as Zulip and NetBox pin theirs: a page that
+# starts to run one more query, at any scale, fails here and is looked at. Measured on
+# this fixture (session, user, roles and the page's own reads; the cached fragments off).
+PAGES = {
+    "/": {"official": 21, "manager": 19},
+    "/projects/": {"official": 15, "manager": 15},
+    "/projects/?status=construction&sort=-total": {"official": 15, "manager": 15},
+    "/projects/Q-0000/": {"official": 32, "manager": 32},
+    "/projects/export.xlsx": {"official": 10, "manager": 10},
+    "/issues/": {"official": 18, "manager": 18},
+    "/issues/{issue}/": {"official": 10, "manager": 10},
+    "/issues/board/": {"official": 12},
+    "/visits/{visit}/": {"official": 11, "manager": 11},
+    "/alerts/": {"official": 10, "manager": 10},
+    "/lights/": {"official": 7, "manager": 7},
+    "/briefings/": {"official": 9},
+    "/api/v1/projects": {"official": 12, "manager": 12},
+}
+
+
+@pytest.mark.parametrize(
+    ("url", "role_fixture"),
+    [(url, role) for url, roles in PAGES.items() for role in roles],
+)
 def test_fixed_query_count_at_28_and_300_projects(
     client, request, role_fixture, url, today, settings
 ):
@@ -72,9 +108,11 @@ def test_fixed_query_count_at_28_and_300_projects(
     _token, key = api_token_create(user=user, name="counts")
     headers = {"Authorization": f"Bearer {key}"} if url.startswith("/api/") else {}
     populate(28, today=today, managers=[user])
+    path = url.format(**first_issue_and_visit())
     # Once first: a token records when it was last used at most once a minute.
-    client.get(url, headers=headers)
-    at_28 = queries(client, url, headers)
+    client.get(path, headers=headers)
+    at_28 = queries(client, path, headers)
     populate(272, today=today, managers=[user], start=28)
-    at_300 = queries(client, url, headers)
+    at_300 = queries(client, path, headers)
     assert at_28 == at_300, f"{url}: {at_28} queries at 28 projects, {at_300} at 300"
+    assert at_28 == PAGES[url][role_fixture], f"{url} as {role_fixture}: {at_28} queries"

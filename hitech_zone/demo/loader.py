@@ -61,8 +61,11 @@ from projects.models import (
     Phase,
     Project,
     Sector,
+    ZoneIndustrialInvestment,
     ZoneTarget,
 )
+
+ZONE_INDUSTRIAL_PACE = D("600000")
 
 # ------------------------------------------------------------------ loading
 
@@ -164,6 +167,16 @@ def _load_reference_data(ctx: _Context) -> tuple[dict[str, Park], dict[str, Sect
         industrial_ensure=INDUSTRIAL_ENSURE,
         industrial_strive=INDUSTRIAL_STRIVE,
     )
+    # The statistics bureau's zone-wide industrial investment, months 1..m, for each month
+    # that has ended: on a pace of 60 亿元 a year, between the 确保 and 力争 lines.
+    for month in range(1, ctx.today.month):
+        _ensure(
+            ctx,
+            ZoneIndustrialInvestment,
+            {"year": ctx.year, "month": month},
+            completed_amount=(ZONE_INDUSTRIAL_PACE * month / 12).quantize(D("0.01")),
+            source="统计局",
+        )
     return parks, sectors
 
 

@@ -46,7 +46,16 @@ class Column:
         return self.zh, self.en
 
 
-MONEY_UNIT_NOTE = _("Amounts in 10k yuan (万元); a header stating 亿元 is converted (×10,000).")
+MONEY_UNIT_NOTE = _(
+    "Amounts in 10k yuan (万元); a header stating 亿元 is converted (×10,000). A unit "
+    "written in the cell wins over the header's: 3000万 is 3,000 万元, 0.3亿 is 3,000 万元 "
+    "and 5000000元 is 500 万元."
+)
+MONTH_PLAN_MEANING = _(
+    "The monthly plan (分月计划) for that month of the plan's year: all twelve months or "
+    "none, adding up to the year's plan (enter 0 for a month with nothing planned). Empty "
+    "leaves the month as it is."
+)
 
 REGISTER_COLUMNS: tuple[Column, ...] = (
     Column(
@@ -137,7 +146,10 @@ REGISTER_COLUMNS: tuple[Column, ...] = (
         "计划开工",
         "Planned start",
         Type.DATE,
-        _("Date, e.g. 2026-03-01, 2026/3/1 or 2026年3月1日. Empty clears it."),
+        _(
+            "Date, e.g. 2026-03-01, 2026/3/1 or 2026年3月1日; a month alone (2026年3月, "
+            "2026-03, 2026.3) means its first day. Empty clears it."
+        ),
         aliases=("计划开工日期", "计划开工时间", "开工时间", "开工日期"),
     ),
     Column(
@@ -145,7 +157,10 @@ REGISTER_COLUMNS: tuple[Column, ...] = (
         "计划竣工",
         "Planned completion",
         Type.DATE,
-        _("Date, not before the planned start. Empty clears it."),
+        _(
+            "Date, not before the planned start; a month alone (2027年6月, 2027-06, 2027.6) "
+            "means its last day. Empty clears it."
+        ),
         aliases=("计划竣工日期", "计划竣工时间", "竣工时间", "竣工日期"),
     ),
     Column(
@@ -153,7 +168,10 @@ REGISTER_COLUMNS: tuple[Column, ...] = (
         "责任人",
         "Responsible person",
         Type.PERSON,
-        _("A user of this system, by user name or full name."),
+        _(
+            "A user of this system, by user name or full name. A name that is not a user yet "
+            "is shown in the preview, which offers to create the person."
+        ),
         required=True,
         aliases=("项目责任人",),
     ),
@@ -186,20 +204,56 @@ REGISTER_COLUMNS: tuple[Column, ...] = (
         "本年计划投资（万元）",
         "Plan this year (10k yuan)",
         Type.MONEY,
-        _("Planned investment for the year when exported. Ignored on import."),
-        read_only=True,
-        aliases=("年度计划投资", "本年计划投资"),
+        _(
+            "Investment planned for the year the header names (2027年计划投资), or without "
+            "a year for the year being entered: this year, and last year in January. Next "
+            "year's plans are accepted from December. Empty leaves the plan as it is."
+        ),
+        aliases=(
+            "年度计划投资",
+            "本年计划投资",
+            "本年度计划投资",
+            "年计划投资",
+            "计划投资",
+            # 计划完成投资: the investment planned to be completed, i.e. the year's plan.
+            "计划完成投资",
+            "本年计划完成投资",
+            "年度计划完成投资",
+            "Plan",
+        ),
+    ),
+    *(
+        Column(
+            f"planned_month_{month}",
+            f"{month}月计划（万元）",
+            f"Plan month {month} (10k yuan)",
+            Type.MONEY,
+            MONTH_PLAN_MEANING,
+            aliases=(f"{month}月计划投资", f"{month}月份计划", f"{month}月份计划投资"),
+        )
+        for month in range(1, 13)
     ),
     Column(
         "completed_ytd",
         "本年完成投资（万元）",
         "Completed this year (10k yuan)",
         Type.MONEY,
-        _("Investment completed this year when exported. Ignored on import."),
+        _(
+            "Written by the export with the months it covers (2026年1–10月完成投资) and "
+            "compared with the monthly figures on import; not imported. A column that does "
+            "not say which months of which year it covers is refused: completed investment "
+            "is imported month by month (the monthly import)."
+        ),
         read_only=True,
-        aliases=("本年已完成投资", "年度完成投资"),
+        aliases=("本年已完成投资", "年度完成投资", "完成投资", "累计完成投资"),
     ),
 )
+# The plan columns: the year's plan and its monthly plan (AnnualPlan), not the project's.
+PLAN_KEYS = ("annual_plan", *(f"planned_month_{month}" for month in range(1, 13)))
+# Read to be checked against the register, never written.
+CHECKED_KEY = "completed_ytd"
+# Dates whose month alone means the month's last day, not its first.
+MONTH_END_DATES = frozenset({"planned_completion"})
 
 # Monthly investment, one row per project and month.
 MONTHLY_COLUMNS: tuple[Column, ...] = (
@@ -284,3 +338,21 @@ CHOICE_ALIASES: dict[str, dict[str, str]] = {
 # Rows whose code begins with this are the template's examples, skipped on import.
 EXAMPLE_PREFIX = "示例"
 NOTES_SHEET = "说明"
+
+
+def dated_headers(
+    column: Column, *, plan_year: int | None = None, through: tuple[int, int] | None = None
+) -> tuple[str, str]:
+    """The column's Chinese and English headers, naming the plan's year (2026年计划投资,
+    2026年3月计划) and the months completed investment covers (2026年1–10月完成投资), as the
+    export writes them and the import reads them back."""
+    if plan_year and column.key in PLAN_KEYS:
+        if column.key == "annual_plan":
+            return f"{plan_year}年计划投资（万元）", f"Plan {plan_year} (10k yuan)"
+        month = int(column.key.removeprefix("planned_month_"))
+        return f"{plan_year}年{month}月计划（万元）", f"Plan {plan_year} month {month} (10k yuan)"
+    if through and column.key == CHECKED_KEY:
+        year, month = through
+        zh, en = ("1月", "month 1") if month == 1 else (f"1–{month}月", f"months 1–{month}")
+        return f"{year}年{zh}完成投资（万元）", f"Completed {year} {en} (10k yuan)"
+    return column.zh, column.en

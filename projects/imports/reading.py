@@ -11,12 +11,21 @@ trailing empty rows; numbers stored as text; full-width digits and commas; Excel
 serials and dates written as text; 万元 or 亿元 stated in a header. Each value that cannot
 be read becomes an error naming its row, its column and the reason.
 
+Nothing in the file is passed over without a word: every header the import does not use
+is listed (`SheetRead.ignored`) and named in the preview. In the register, the plan
+columns may name their year (2027年计划投资, 2027年1月计划); completed investment so far
+is read only where the header says which months it covers (2026年1–10月完成投资, as the
+export writes it), to be compared with the monthly figures. A completed-investment column
+that does not say which months (本年完成投资) is refused: the import cannot tell what it
+means.
+
 XML is parsed by openpyxl in read-only mode through defusedxml (`openpyxl.DEFUSEDXML`),
 so entity expansion and external entities are refused.
 """
 
 import io
 import logging
+import re
 import zipfile
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -31,6 +40,7 @@ from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext as _
 from openpyxl.utils import get_column_letter
 
+from hitech_zone.text import clean_text
 from projects.imports.cells import (
     EMPTY_MARKERS,
     CellProblem,
@@ -47,9 +57,12 @@ from projects.imports.cells import (
     year_value,
 )
 from projects.imports.columns import (
+    CHECKED_KEY,
     EXAMPLE_PREFIX,
+    MONTH_END_DATES,
     MONTHLY_COLUMNS,
     NOTES_SHEET,
+    PLAN_KEYS,
     REGISTER_COLUMNS,
     Column,
     Type,
@@ -66,6 +79,15 @@ HEADER_SEARCH_ROWS = 10
 MAX_COLUMNS = 80
 # Rows read in all, empty ones included, before the file is taken as too long.
 EMPTY_ROW_ALLOWANCE = 10
+# A year in a register header (2027年计划投资, Plan 2027), on the header's key.
+YEAR_IN_LABEL = re.compile(r"(\d{4})(?:年度|年)?")
+# Completed investment of months 1..N of a year, as the export heads it: 2026年1–10月完成投资
+# (2026年1月完成投资 for January alone), Completed 2026 months 1–10. 2026年3月完成投资 is
+# not one: it may be March alone.
+COMPLETED_THROUGH = (
+    re.compile(r"^(\d{4})年(?:1[-–—~～至](\d{1,2})|1)月(?:累计)?完成(?:投资)?$"),
+    re.compile(r"^completed(\d{4})(?:months1[-–—~](\d{1,2})|month1)$"),
+)
 
 
 class Refused(Exception):
@@ -87,7 +109,12 @@ class CellError:
     reason: str
 
     def as_dict(self) -> dict[str, Any]:
-        return {"row": self.row, "column": self.column, "reason": self.reason}
+        # A reason may quote a cell as written: without its invisible characters.
+        return {
+            "row": self.row,
+            "column": clean_text(self.column),
+            "reason": clean_text(self.reason),
+        }
 
 
 @dataclass
@@ -108,6 +135,13 @@ class SheetRead:
     rows: list[Row]
     errors: list[CellError]  # errors of the sheet as a whole
     examples_skipped: int = 0
+    header_row: int = 1  # the row number of the (first) header row
+    # Headers whose column is not imported, and why: {"column": "A · 序号", "reason": ...}.
+    ignored: list[dict[str, str]] = field(default_factory=list)
+    # The year the plan columns' headers name, if they do.
+    plan_year: int | None = None
+    # (year, N) of a completed-investment column covering months 1..N of the year.
+    completed_through: tuple[int, int] | None = None
 
     def where(self, key: str) -> str:
         cell = self.columns.get(key)
@@ -230,44 +264,83 @@ class _Header:
     months: dict[int, tuple[int, int]]  # 0-based column index -> (year, month)
     factors: dict[int, Decimal]  # money unit stated in a header
     labels: dict[int, str]
+    # 0-based column index -> the year its header names (plan and completed columns).
+    years: dict[int, int] = field(default_factory=dict)
+    # (year, N) the completed-investment column covers, None if it does not say.
+    through: tuple[int, int] | None = None
+    # 0-based column index -> why the column is not used (the other headers).
+    unused: dict[int, str] = field(default_factory=dict)
 
 
-def _match_header(values: tuple, index: dict[str, Column], kind: str) -> _Header | None:
-    columns: dict[int, Column] = {}
-    months: dict[int, tuple[int, int]] = {}
-    factors: dict[int, Decimal] = {}
-    labels: dict[int, str] = {}
-    for position, value in enumerate(values):
-        if value is None or str(value).strip() == "":
-            continue
-        key, factor = label_key(value)
-        column = index.get(key)
-        if column is not None and column not in columns.values():
-            columns[position] = column
-        elif kind == "monthly" and (period := month_header(value)) is not None:
-            months[position] = period
-        else:
-            continue
-        labels[position] = " ".join(str(value).split())
-        if factor is not None:
-            factors[position] = factor
-    keys = {column.key for column in columns.values()}
-    if "code" not in keys:
+def _dated_column(key: str, index: dict[str, Column]) -> tuple[Column, int] | None:
+    """A plan or completed-investment header naming its year: 2027年计划投资,
+    2027年1月计划, Plan 2027 (the column, and the year)."""
+    match = YEAR_IN_LABEL.search(key)
+    if match is None:
         return None
-    if kind == "register" and len(keys) >= 3:
-        return _Header(0, columns, months, factors, labels)
-    if kind == "monthly" and ("completed_amount" in keys or months):
-        return _Header(0, columns, months, factors, labels)
+    column = index.get(key[: match.start()] + key[match.end() :])
+    if column is None or column.key not in {*PLAN_KEYS, CHECKED_KEY}:
+        return None
+    return column, int(match[1])
+
+
+def _completed_through(key: str) -> tuple[int, int] | None:
+    for pattern in COMPLETED_THROUGH:
+        if match := pattern.match(key):
+            return int(match[1]), int(match[2] or 1)
     return None
 
 
-def _is_second_header(values: tuple, index: dict[str, Column]) -> bool:
-    """The English (or any second) header row under the first."""
+def _match_header(values: tuple, index: dict[str, Column], kind: str) -> _Header | None:
+    header = _Header(0, {}, {}, {}, {})
+    completed = next((c for c in index.values() if c.key == CHECKED_KEY), None)
+    for position, value in enumerate(values):
+        if value is None or str(value).strip() == "":
+            continue
+        header.labels[position] = " ".join(clean_text(str(value)).split())
+        key, factor = label_key(value)
+        column, year = index.get(key), None
+        if column is None and kind == "register":
+            if (dated := _dated_column(key, index)) is not None:
+                column, year = dated
+            elif "完成投资" in key or _completed_through(key):
+                column = completed
+        if column is not None and column not in header.columns.values():
+            header.columns[position] = column
+            if year is not None:
+                header.years[position] = year
+            if column.key == CHECKED_KEY:
+                header.through = _completed_through(key)
+        elif kind == "monthly" and (period := month_header(value)) is not None:
+            header.months[position] = period
+        else:
+            header.unused[position] = (
+                _("another column for the same field comes before it")
+                if column is not None
+                else _("not a column this import reads")
+            )
+            continue
+        if factor is not None:
+            header.factors[position] = factor
+    keys = {column.key for column in header.columns.values()}
+    if "code" not in keys:
+        return None
+    if kind == "register" and len(keys) >= 3:
+        return header
+    if kind == "monthly" and ("completed_amount" in keys or header.months):
+        return header
+    return None
+
+
+def _is_second_header(values: tuple, index: dict[str, Column], kind: str) -> bool:
+    """The English (or any second) header row under the first: labels, written as text.
+    A first data row with two dates in it (2026-04, a date cell) is data, not a header; a
+    month names a column only in the monthly sheet."""
     known = 0
     for value in values:
-        if value is None or isinstance(value, int | float | Decimal):
+        if not isinstance(value, str):
             continue
-        if label_key(value)[0] in index or month_header(value) is not None:
+        if label_key(value)[0] in index or (kind == "monthly" and month_header(value)):
             known += 1
     return known >= 2
 
@@ -318,7 +391,7 @@ def _read_sheet(
 ) -> SheetRead:
     default_factor = _stated_unit(head[: header.position]) or Decimal(1)
     data_start = header.position + 1
-    if data_start < len(head) and _is_second_header(head[data_start], index):
+    if data_start < len(head) and _is_second_header(head[data_start], index, kind):
         data_start += 1
     located = {
         column.key: Cell(get_column_letter(position + 1), header.labels[position])
@@ -326,8 +399,15 @@ def _read_sheet(
     }
     layout = "register" if kind == "register" else ("columns" if header.months else "rows")
     result = SheetRead(
-        kind=kind, layout=layout, sheet_name=title, columns=located, rows=[], errors=[]
+        kind=kind,
+        layout=layout,
+        sheet_name=title,
+        columns=located,
+        rows=[],
+        errors=[],
+        header_row=header.position + 1,
     )
+    _check_header(result, header)
     if layout == "rows":
         for key in ("year", "month", "completed_amount"):
             if key not in located and not (key == "year" and "month" in located):
@@ -357,6 +437,70 @@ def _read_sheet(
             raise _too_many_rows(limit)
         reader.read(number, values)
     return result
+
+
+def _check_header(result: SheetRead, header: _Header) -> None:
+    """The year the plan columns name (one), the months the completed-investment column
+    covers (it must say), and every column not imported, for the preview."""
+    row = header.position + 1
+
+    def where(position: int) -> str:
+        return f"{get_column_letter(position + 1)} · {header.labels[position]}"
+
+    ignored = dict(header.unused)
+    years: dict[int, int] = {}
+    plan_year_errors = len(result.errors)
+    for position, year in header.years.items():
+        if header.columns[position].key == CHECKED_KEY:
+            continue
+        try:
+            years[position] = year_value(year)
+        except CellProblem as problem:
+            result.errors.append(CellError(row, where(position), str(problem)))
+    if len(set(years.values())) > 1:
+        result.errors.append(
+            CellError(
+                row,
+                "",
+                _(
+                    "The plan columns name different years (%(years)s); one sheet holds the "
+                    "plans of one year."
+                )
+                % {"years": "、".join(str(year) for year in sorted(set(years.values())))},
+            )
+        )
+    elif years:
+        result.plan_year = next(iter(years.values()))
+    if len(result.errors) > plan_year_errors:
+        # The sheet's error says it: the plan columns are not read row by row as well.
+        for key in PLAN_KEYS:
+            result.columns.pop(key, None)
+    for position, column in header.columns.items():
+        if column.key == CHECKED_KEY:
+            through = header.through
+            if through is None or not (2000 <= through[0] <= 2100 and 1 <= through[1] <= 12):
+                result.errors.append(
+                    CellError(
+                        row,
+                        where(position),
+                        _(
+                            "The column “%(column)s” does not say which months of which year it "
+                            "covers, so it cannot be imported. Completed investment is imported "
+                            "month by month (the monthly import): delete this column, or head "
+                            "it as the export does, e.g. 2026年1–10月完成投资."
+                        )
+                        % {"column": header.labels[position]},
+                    )
+                )
+            else:
+                result.completed_through = through
+                ignored[position] = _("compared with the monthly figures, not imported")
+        elif column.read_only:
+            ignored[position] = _("for reading only, not imported")
+    result.ignored = [
+        {"column": where(position), "reason": str(reason)}
+        for position, reason in sorted(ignored.items())
+    ]
 
 
 def _chain_numbered(first, rest: Iterator, next_number: int):
@@ -401,7 +545,9 @@ class _RowReader:
             self.result.examples_skipped += 1
             return
         for position, column in header.columns.items():
-            if column.read_only:
+            if column.read_only and not (
+                column.key == CHECKED_KEY and self.result.completed_through
+            ):
                 continue
             try:
                 value = self.convert(column, _at(values, position), position)
@@ -476,7 +622,7 @@ class _RowReader:
         if column.type == Type.MONEY:
             return money_value(raw, self.header.factors.get(position, self.default_factor))
         if column.type == Type.DATE:
-            return date_value(raw)
+            return date_value(raw, month_end=column.key in MONTH_END_DATES)
         if column.type == Type.YEAR:
             return year_value(raw)
         if column.type == Type.MONTH:

@@ -4,6 +4,10 @@ Confirming applies the very file that was previewed (kept with the import, check
 SHA-256), in one transaction, through the register's services, so every change is in the
 history like an edit made in the browser. The plan is made again first: if the register
 changed since the preview, or any row fails, nothing is applied and the import says why.
+
+A sheet naming responsible people who are not users yet is confirmed only with
+`create_people`: they are then created (hitech_zone.services.person_create: no password,
+no role) in the same transaction, before the rows that name them.
 """
 
 import hashlib
@@ -18,11 +22,12 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from hitech_zone import permissions
+from hitech_zone import services as accounts
 from projects import services
 from projects.imports import plan as planning
 from projects.imports import reading
-from projects.imports.plan import Action, Plan, PlannedRow
-from projects.models import ProjectImport
+from projects.imports.plan import Action, NewPerson, Plan, PlannedRow
+from projects.models import AnnualPlan, ProjectImport
 
 # Rows named in a failure message; the rest are counted.
 REASONS_SHOWN = 10
@@ -106,12 +111,29 @@ def _check_applicable(record: ProjectImport) -> None:
         )
 
 
-def project_import_apply(*, record: ProjectImport, by) -> ProjectImport:
+def _check_people(record: ProjectImport, create_people: bool) -> None:
+    people = [person["name"] for person in record.plan.get("people", [])]
+    if people and not create_people:
+        raise NotApplicable(
+            _(
+                "This file names people who are not users yet (%(names)s). Choose to create "
+                "them, or correct the sheet and upload it again."
+            )
+            % {"names": "、".join(people)}
+        )
+
+
+def project_import_apply(
+    *, record: ProjectImport, by, create_people: bool = False
+) -> ProjectImport:
     """Apply a previewed import, all of it or nothing. Returns the import, applied or
-    failed (with the reason in `message`); raises NotApplicable if it cannot be confirmed."""
+    failed (with the reason in `message`); raises NotApplicable if it cannot be confirmed.
+    `create_people`: create the responsible people the sheet names who are not users yet
+    (the preview lists them); without it such a file is not applied."""
     _require_importer(by)
     stored = ProjectImport.objects.get(pk=record.pk)
     _check_applicable(stored)
+    _check_people(stored, create_people)
     try:
         content = bytes(stored.content)
         if hashlib.sha256(content).hexdigest() != stored.sha256:
@@ -126,6 +148,7 @@ def project_import_apply(*, record: ProjectImport, by) -> ProjectImport:
             differences = _differences(current.plan, plan.as_dict())
             if differences:
                 raise _Failed(differences)
+            _create_people(plan)
             reason = _("Imported from %(file)s (import %(id)s)") % {
                 "file": current.file_name,
                 "id": current.pk,
@@ -199,9 +222,20 @@ def _row_failure(planned: PlannedRow) -> Iterator[None]:
         ) from None
 
 
+def _create_people(plan: Plan) -> None:
+    """A user for each person the rows name who is not one yet, put in the rows' values."""
+    created = {}
+    for planned in plan.rows:
+        person = planned.values.get("responsible_person")
+        if isinstance(person, NewPerson):
+            if person not in created:
+                created[person] = accounts.person_create(full_name=person.name)
+            planned.values["responsible_person"] = created[person]
+
+
 def _create_projects(rows: list[PlannedRow], *, by, reason: str) -> None:
-    """The sheet's new projects, saved together. If the database refuses the lot, they are
-    saved again one by one, so the message names the row it refuses."""
+    """The sheet's new projects, and their plans, saved together. If the database refuses
+    the lot, they are saved again one by one, so the message names the row it refuses."""
     projects = []
     for planned in rows:
         with _row_failure(planned):
@@ -210,8 +244,16 @@ def _create_projects(rows: list[PlannedRow], *, by, reason: str) -> None:
         return
     try:
         # Its own savepoint: a refused batch rolls back alone, and the rows are retried.
-        services.projects_create_planned(projects, by=by, reason=reason)
-    except DatabaseError:
+        with transaction.atomic():
+            created = services.projects_create_planned(projects, by=by, reason=reason)
+            plans = [
+                AnnualPlan(project=project, **planned.plan_values)
+                for planned, project in zip(rows, created, strict=True)
+                if planned.plan_values
+            ]
+            if plans:
+                services.annual_plans_create_planned(plans, by=by, reason=reason)
+    except (DatabaseError, ValidationError):
         for planned in rows:
             _apply_row(planned, kind=ProjectImport.Kind.REGISTER, by=by, reason=reason)
 
@@ -228,22 +270,30 @@ def _apply_row(planned: PlannedRow, *, kind: str, by, reason: str) -> None:
                 reason=reason,
                 **planned.values,
             )
-        elif planned.action == Action.CREATE:
-            services.project_create(by=by, reason=reason, planned=True, **planned.values)
+            return
+        if planned.action == Action.CREATE:
+            project = services.project_create(by=by, reason=reason, planned=True, **planned.values)
         else:
-            services.project_update(
+            project = services.project_update(
                 project=planned.target,
                 by=by,
                 expected_version=planned.seen_version,
                 reason=reason,
-                **{change.field: planned.values[change.field] for change in planned.changes},
+                **{
+                    change.field: planned.values[change.field]
+                    for change in planned.changes
+                    if change.field in planned.values
+                },
             )
+        if planned.plan_values:
+            services.annual_plan_set(project=project, by=by, reason=reason, **planned.plan_values)
 
 
 def _differences(previewed: dict, now: dict) -> list[str]:
     """Why the plan made now differs from the one previewed, row by row."""
+    same_people = previewed.get("people", []) == now["people"]
     if planning.signature(previewed) == planning.signature(now) and not now["errors"]:
-        return []
+        return [] if same_people else [_("The register changed since the preview.")]
     reasons = [
         _("Row %(row)s: %(reason)s") % {"row": error["row"], "reason": error["reason"]}
         for error in now["errors"]

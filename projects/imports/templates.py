@@ -1,7 +1,8 @@
-"""The template workbooks officials download, fill in and upload: the project register,
-and monthly completed investment in either layout (one row per project and month, or one
-column per month). Chinese headers with the English name in a second header row, two
-example rows (skipped on import) and a notes sheet (说明) explaining every column."""
+"""The template workbooks officials download, fill in and upload: the project register
+(with the year's plan and monthly plan), and monthly completed investment in either layout
+(one row per project and month, or one column per month). Chinese headers with the English
+name in a second header row, two example rows (skipped on import) and a notes sheet (说明)
+explaining every column, the export's read-only ones included."""
 
 from datetime import date
 from decimal import Decimal
@@ -16,6 +17,7 @@ from projects.imports.columns import (
     NOTES_SHEET,
     REGISTER_COLUMNS,
     Column,
+    dated_headers,
 )
 from projects.models import Park, Sector
 
@@ -24,8 +26,18 @@ REGISTER_SHEET = "重点项目"
 MONTHLY_SHEET = "月度完成投资"
 
 
-def header_rows(columns: tuple[Column, ...]) -> list[list[str]]:
-    return [[column.zh for column in columns], [column.en for column in columns]]
+# The register template: the columns an import reads (the export adds the read-only ones).
+REGISTER_TEMPLATE_COLUMNS = tuple(column for column in REGISTER_COLUMNS if not column.read_only)
+
+
+def header_rows(
+    columns: tuple[Column, ...],
+    *,
+    plan_year: int | None = None,
+    through: tuple[int, int] | None = None,
+) -> list[list[str]]:
+    headers = [dated_headers(column, plan_year=plan_year, through=through) for column in columns]
+    return [[zh for zh, _en in headers], [en for _zh, en in headers]]
 
 
 def muted(columns: tuple[Column, ...]) -> frozenset[int]:
@@ -47,51 +59,51 @@ def _register(*, user) -> bytes:
     sector = Sector.objects.order_by("sort_order", "name").first()
     person = str(user)
     examples = [
-        [
-            f"{EXAMPLE_PREFIX}1",
-            "江苏正力新能电芯项目",
-            "江苏正力新能电池技术有限公司",
-            park.name if park else "人工智能产业园",
-            sector.name if sector else "新能源",
-            "市级重点项目",
-            "工业",
-            "在建",
-            Decimal("100000"),
-            date(2026, 2, 24),
-            date(2027, 6, 30),
-            person,
-            "常熟高新区",
-            "电芯生产线",
-            None,
-            None,
-            None,
-        ],
-        [
-            f"{EXAMPLE_PREFIX}2",
-            "重塑能源科技项目",
-            "江苏重塑能源科技有限公司",
-            park.name if park else "氢能源汽车产业园",
-            sector.name if sector else "氢能源汽车",
-            "市级重点项目",
-            "工业",
-            "试生产",
-            "20亿元",
-            "2025/3/1",
-            "2027年12月31日",
-            person,
-            "",
-            "一期：年产2万套燃料电池动力系统",
-            None,
-            None,
-            None,
-        ],
+        {
+            "code": f"{EXAMPLE_PREFIX}1",
+            "name": "江苏正力新能电芯项目",
+            "company": "江苏正力新能电池技术有限公司",
+            "park": park.name if park else "人工智能产业园",
+            "sector": sector.name if sector else "新能源",
+            "level": "市级重点项目",
+            "category": "工业",
+            "status": "在建",
+            "total_investment": Decimal("100000"),
+            "planned_start": date(2026, 2, 24),
+            "planned_completion": date(2027, 6, 30),
+            "responsible_person": person,
+            "location": "常熟高新区",
+            "description": "电芯生产线",
+            # A monthly plan: twelve months adding up to the year's plan.
+            "annual_plan": Decimal("30000"),
+            **{f"planned_month_{month}": Decimal("2500") for month in range(1, 13)},
+        },
+        {
+            "code": f"{EXAMPLE_PREFIX}2",
+            "name": "重塑能源科技项目",
+            "company": "江苏重塑能源科技有限公司",
+            "park": park.name if park else "氢能源汽车产业园",
+            "sector": sector.name if sector else "氢能源汽车",
+            "level": "市级重点项目",
+            "category": "工业",
+            "status": "试生产",
+            # Units written in the cell, and months alone for dates.
+            "total_investment": "20亿元",
+            "planned_start": "2025年3月",
+            "planned_completion": "2027-12",
+            "responsible_person": person,
+            "location": "",
+            "description": "一期：年产2万套燃料电池动力系统",
+            "annual_plan": "5000万",
+        },
     ]
+    columns = REGISTER_TEMPLATE_COLUMNS
     sheet = Sheet(
         REGISTER_SHEET,
-        header_rows(REGISTER_COLUMNS),
-        examples,
-        widths={1: 30, 2: 30, 3: 18, 4: 14, 8: 16, 11: 12, 13: 36},
-        muted_columns=muted(REGISTER_COLUMNS),
+        header_rows(columns),
+        [[example.get(column.key) for column in columns] for example in examples],
+        widths={1: 30, 2: 30, 3: 18, 4: 14, 8: 16, 11: 12, 13: 36, 14: 16},
+        muted_columns=muted(columns),
     )
     return xlsx_bytes(sheet, _notes(REGISTER_COLUMNS, _register_notes()))
 
@@ -135,6 +147,16 @@ def _register_notes() -> list[str]:
             "project, a new code creates one. Importing the same file again changes nothing."
         ),
         _("Grey columns are filled in by the export and ignored on import."),
+        _(
+            "Plans are for the year the plan columns' headers name (2027年计划投资, "
+            "2027年1月计划); without a year, for the year being entered: this year, and last "
+            "year in January. Next year's plans are accepted from December. An empty plan "
+            "cell leaves what is stored."
+        ),
+        _(
+            "A responsible person who is not a user yet is named in the preview, which "
+            "offers to create them; the rest of the file is previewed as usual."
+        ),
     ]
 
 

@@ -7,8 +7,12 @@ from decimal import Decimal
 
 from django.utils import timezone
 
+from hitech_zone import permissions
 from hitech_zone.money import quantize_money
 from inspections.models import Issue
+from projects import lights as project_lights
+from projects import progress
+from projects import selectors as project_selectors
 from projects.models import Project
 from reports.briefings.reads import AlertRow, Reads
 from reports.models import Alert
@@ -37,20 +41,32 @@ def project_ref(project: Project) -> dict:
     return {"code": project.code, "name": project.name}
 
 
-def lights_at(reads: Reads, moment: datetime) -> dict[int, str]:
-    """Each project's light at `moment`: the worst severity of its alerts open then."""
+def lights_at(reads: Reads, moment: datetime, period: progress.ReportingPeriod) -> dict[int, str]:
+    """Each project's light as the common rule (projects.lights) works it out at `moment`
+    over `period`'s figures: the light the dashboard, the register and the API show at
+    that moment. One query. A briefing is made at `moment`, so the rule reads the tables
+    as they stand; a project deleted since it was read keeps the light of its alerts."""
+    rows = (
+        project_selectors.project_list(
+            user=permissions.SYSTEM, as_of=timezone.localdate(moment), period=period
+        )
+        .filter(pk__in=list(reads.projects))
+        .order_by()
+        .values_list("pk", "light_rank", "investment_assessed")
+    )
+    found = {pk: project_lights.light_of(rank, assessed).value for pk, rank, assessed in rows}
     ranks: dict[int, int] = dict.fromkeys(reads.projects, 0)
     for alert in reads.alerts:
         if alert.project_id in ranks and alert.open_at(moment):
             ranks[alert.project_id] = max(
                 ranks[alert.project_id], SEVERITY_RANK.get(alert.severity, 0)
             )
-    return {pk: LIGHTS[rank] for pk, rank in ranks.items()}
+    return {pk: found.get(pk, LIGHTS[rank]) for pk, rank in ranks.items()}
 
 
 def light_counts(lights: dict[int, str]) -> dict[str, int]:
     counts = Counter(lights.values())
-    return {light: counts.get(light, 0) for light in LIGHTS}
+    return {light: counts.get(light, 0) for light in (*LIGHTS, "unassessed")}
 
 
 def alert_entry(reads: Reads, alert: AlertRow) -> dict:

@@ -77,6 +77,8 @@ def _summary(reads: Reads, rows: list[dict]) -> dict:
     ytd = _sum(rows, "completed_ytd")
     due = _sum(rows, "due_ytd")
     plan_percent = percent(ytd, plan)
+    industrial = _sum(rows, "completed_ytd", category=Project.Category.INDUSTRIAL)
+    zone = reads.zone_industrial
     elapsed_percent = progress.time_progress_percent(due, plan) or Decimal("0.0")
     target = reads.target
     return {
@@ -90,7 +92,14 @@ def _summary(reads: Reads, rows: list[dict]) -> dict:
         "elapsed_percent": str(elapsed_percent),
         "due_by_period_end": money(due),
         "points_vs_pace": share(None if plan_percent is None else (plan_percent - elapsed_percent)),
-        "industrial_ytd": money(_sum(rows, "completed_ytd", category=Project.Category.INDUSTRIAL)),
+        "industrial_ytd": money(industrial),
+        # The whole zone's figure, which the targets are measured against (None until an
+        # official entered it), and the key projects' share of it.
+        "zone_industrial_ytd": None if zone is None else money(zone.completed_amount),
+        "zone_industrial_source": None if zone is None else zone.source,
+        "industrial_share": None
+        if zone is None
+        else share(percent(industrial, zone.completed_amount)),
         "industrial_project_count": sum(r["category"] == Project.Category.INDUSTRIAL for r in rows),
         "target": None
         if target is None

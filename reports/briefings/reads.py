@@ -17,7 +17,15 @@ from django.db.models import OuterRef, Q, QuerySet, Subquery
 from django.utils import timezone
 
 from inspections.models import Department, Issue, IssueCategory, SiteVisit
-from projects.models import AnnualPlan, Milestone, MonthlyInvestment, Park, Project, ZoneTarget
+from projects.models import (
+    AnnualPlan,
+    Milestone,
+    MonthlyInvestment,
+    Park,
+    Project,
+    ZoneIndustrialInvestment,
+    ZoneTarget,
+)
 from projects.progress import MONTHS, planned_month_field
 from reports.models import Alert, AlertEscalation
 from reports.periods import MONTHLY, Period
@@ -113,6 +121,7 @@ class Reads:
     # Monthly only.
     plans: dict[int, Decimal] = field(default_factory=dict)
     monthly_plans: dict[int, list] = field(default_factory=dict)
+    zone_industrial: object | None = None
     monthly: dict[int, dict[int, Decimal]] = field(default_factory=dict)
     target: ZoneTarget | None = None
     # Weekly only: (project id, history date, status, history type), oldest first per project.
@@ -187,6 +196,11 @@ def read(window: Window, kind: str) -> Reads:
         for record in as_of(MonthlyInvestment, moment).filter(year=year):
             reads.monthly[record.project_id][record.month] = record.completed_amount
         reads.target = as_of(ZoneTarget, moment).filter(year=year).first()
+        reads.zone_industrial = (
+            as_of(ZoneIndustrialInvestment, moment)
+            .filter(year=year, month=period.start.month)
+            .first()
+        )
     else:
         # Each project's last record before the week, and its records in the week: enough
         # to tell every status change in the week and what it changed from.

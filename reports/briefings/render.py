@@ -14,6 +14,7 @@ from django.utils.translation import gettext as _
 
 from hitech_zone.money import format_wan, format_yi
 from hitech_zone.templatetags.money import yi
+from inspections import workdays
 from projects import progress
 from reports import charts
 from reports.briefings import wording
@@ -35,6 +36,7 @@ MONEY_KEYS = frozenset(
         "due_by_period_end",
         "due_ytd",
         "industrial_ytd",
+        "zone_industrial_ytd",
         "planned_investment",
         "industrial_ensure",
         "industrial_strive",
@@ -42,6 +44,7 @@ MONEY_KEYS = frozenset(
 )
 PERCENT_KEYS = frozenset(
     {
+        "industrial_share",
         "plan_percent",
         "elapsed_percent",
         "points_vs_pace",
@@ -135,7 +138,9 @@ def _issues(entries: list[dict]) -> list[dict]:
 def _light_rows(counts: dict[str, int]) -> list[tuple[str, str, int]]:
     return [
         (light, wording.light_label(light), counts.get(light, 0))
-        for light in ("red", "yellow", "green")
+        for light in ("red", "yellow", "green", "unassessed")
+        # Snapshots made before 未到考核期 existed have no such count.
+        if light in counts or light != "unassessed"
     ]
 
 
@@ -225,9 +230,10 @@ def _monthly_context(raw: dict, data: dict) -> dict:
         ),
     }
     target = summary["target"]
-    if target:
+    # Against the zone's own figure only (older snapshots have none: no chart).
+    if target and summary.get("zone_industrial_ytd"):
         built["industrial"] = charts.industrial_chart(
-            completed=summary["industrial_ytd"].value,
+            completed=summary["zone_industrial_ytd"].value,
             ensure=target["industrial_ensure"].value,
             strive=target["industrial_strive"].value,
         )
@@ -294,6 +300,7 @@ def _context(
         "version": version,
         "changes": changes,
         "preview": preview,
+        "calendar_note": _calendar_note(snapshot, period),
         "running": {
             "head_left": _css_string(f"{snapshot['zone']} · {title}"),
             "head_right": _css_string(period_label),
@@ -308,6 +315,15 @@ def _context(
         },
         **extra,
     }
+
+
+def _calendar_note(snapshot: dict, period: Period) -> str | None:
+    """The footnote when the period falls in a year whose holiday schedule was unknown
+    when the briefing was made (snapshots from before this note have no such years)."""
+    years = snapshot.get("calendar_uncovered")
+    if not years:
+        return None
+    return workdays.coverage_warning_text(max(period.start, date(years[0], 1, 1)), years)
 
 
 def _local(moment: datetime) -> str:

@@ -13,7 +13,10 @@ import json
 from datetime import datetime
 
 from django.conf import settings
+from django.utils import timezone
 
+from inspections import workdays
+from projects import progress
 from reports.briefings.common import escalated, iso_moment, light_counts, lights_at, visits
 from reports.briefings.monthly import monthly_sections
 from reports.briefings.reads import read, window_for
@@ -37,7 +40,14 @@ def snapshot_build(*, kind: str, period: Period, as_of: datetime) -> dict:
         raise PeriodError(f"A {kind} briefing needs a {kind} period, not {period.kind}.")
     window = window_for(period, as_of)
     reads = read(window, kind)
-    lights = lights_at(reads, as_of)
+    # The figures' period: the briefing's month for a monthly, for a weekly the reporting
+    # period when it is made.
+    figures = (
+        progress.through(period.start.year, period.start.month)
+        if kind == MONTHLY
+        else progress.reporting_period(timezone.localdate(as_of))
+    )
+    lights = lights_at(reads, as_of, figures)
     snapshot = {
         "schema": SCHEMA,
         "kind": kind,
@@ -52,6 +62,9 @@ def snapshot_build(*, kind: str, period: Period, as_of: datetime) -> dict:
         "light_counts": light_counts(lights),
         "escalated": escalated(reads, as_of),
         "visits": visits(reads),
+        # Years of the period whose holiday schedule was not known: the working days
+        # counted there are estimates, and the briefing says so in a footnote.
+        "calendar_uncovered": workdays.WorkdayCalendar().uncovered_years(period.start, period.end),
     }
     if kind == WEEKLY:
         snapshot.update(weekly_sections(reads))

@@ -4,6 +4,7 @@ from datetime import timedelta
 
 from django.utils import timezone
 
+from inspections import deadlines
 from reports.briefings.common import (
     alert_entry,
     alert_key,
@@ -122,6 +123,10 @@ def _weekly_issues(reads: Reads) -> dict:
     period = window.period
     raised, closed, overdue = [], [], []
     open_count = 0
+    # Overdue by the week's last day, as everywhere: a deadline on a day off is due on the
+    # next working day.
+    calendar = deadlines.calendar_for(period.end)
+    overdue_until = deadlines.last_overdue_deadline(period.end, calendar)
     for issue in reads.issues:
         if issue.project_id not in reads.projects or issue.raised_at > window.cut:
             continue
@@ -139,8 +144,9 @@ def _weekly_issues(reads: Reads) -> dict:
                 closed.append(entry)
             continue
         open_count += 1
-        if issue.deadline and issue.deadline < period.end:
-            overdue.append({**entry, "days_overdue": (period.end - issue.deadline).days})
+        if issue.deadline and issue.deadline <= overdue_until:
+            due = deadlines.due_day(issue.deadline, calendar)
+            overdue.append({**entry, "days_overdue": (period.end - due).days})
 
     def key(entry: dict) -> tuple:
         return (entry["raised"], entry["project"]["code"], entry["id"])

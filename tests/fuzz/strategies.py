@@ -17,6 +17,7 @@ from decimal import Decimal, InvalidOperation
 from hypothesis import strategies as st
 
 from hitech_zone.forms import EARLIEST_DATE, LATEST_DATE
+from hitech_zone.text import clean_text
 
 # ---------------------------------------------------------------- text
 
@@ -66,8 +67,9 @@ hostile_text = st.one_of(
 
 
 def normalised(value: str) -> str:
-    """What a form's CharField keeps: the value with surrounding whitespace removed."""
-    return value.strip()
+    """What a form's CharField keeps: the value without bidi controls and zero-width
+    characters (hitech_zone.text), then without surrounding whitespace."""
+    return clean_text(value).strip()
 
 
 def has_control_characters(value: str) -> bool:

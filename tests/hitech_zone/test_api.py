@@ -22,8 +22,9 @@ from hitech_zone import permissions, services
 from hitech_zone.models import ApiToken
 from hitech_zone.permissions import Role
 from inspections.models import DepartmentMember, Issue
+from projects import progress
 from projects import selectors as project_selectors
-from projects.models import Project, ZoneTarget
+from projects.models import Project, ZoneIndustrialInvestment, ZoneTarget
 from reports.models import Alert, Briefing
 from tests import factories
 from tests.test_query_counts import populate
@@ -362,16 +363,21 @@ def test_a_project_with_its_milestones_and_money_in_wan_as_strings(client, offic
 def test_the_summary_is_zone_summary(
     client, request, role_fixture, own_project, other_project, today
 ):
+    """The zone's industrial figure, 275,000 万元, is 50.0 % of the 确保 line of 550,000 and
+    39.3 % of the 力争 line of 700,000 (275 / 700 = 0.39286)."""
     user = request.getfixturevalue(role_fixture)
+    period = progress.reporting_period(today)
+    year = period.year
     for project, plan, done in ((own_project, "40000", "12000"), (other_project, "10000", "900")):
-        factories.AnnualPlanFactory(
-            project=project, year=today.year, planned_investment=Decimal(plan)
-        )
+        factories.AnnualPlanFactory(project=project, year=year, planned_investment=Decimal(plan))
         factories.MonthlyInvestmentFactory(
-            project=project, year=today.year, month=1, completed_amount=Decimal(done)
+            project=project, year=year, month=1, completed_amount=Decimal(done)
         )
+    ZoneIndustrialInvestment.objects.create(
+        year=year, month=period.month, completed_amount=Decimal("275000")
+    )
     ZoneTarget.objects.create(
-        year=today.year,
+        year=year,
         project_count=28,
         total_investment=Decimal("1525000"),
         planned_investment=Decimal("500000"),
@@ -394,10 +400,16 @@ def test_the_summary_is_zone_summary(
     if permissions.sees_all_projects(user):
         assert body["target"]["industrial_ensure"] == "550000.00"
         assert body["target"]["industrial_strive"] == "700000.00"
-        assert body["industrial_ensure_percent"] is not None
+        assert body["zone_industrial_ytd"] == "275000.00"
+        assert (body["industrial_ensure_percent"], body["industrial_strive_percent"]) == (
+            "50.0",
+            "39.3",
+        )
     else:
         assert body["project_count"] == 1
         assert body["target"] is None
+        assert body["zone_industrial_ytd"] is None
+        assert body["industrial_ensure_percent"] is None
 
 
 def test_an_alert_comes_with_its_message(client, official, own_project):

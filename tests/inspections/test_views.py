@@ -16,7 +16,7 @@ from django.utils import timezone
 from PIL import Image
 
 from hitech_zone.permissions import Role
-from inspections import deadlines, selectors, services
+from inspections import deadlines, selectors, services, workdays
 from inspections.models import DepartmentMember, Issue, Notification, SiteVisit
 from tests import factories
 from tests.conftest import wait_for
@@ -322,11 +322,13 @@ def test_overdue_issues_feed_the_project_light(official, own_project, today):
 
     assert light()[0] == "unassessed"  # no plan and no warning: not yet assessed
     department = factories.DepartmentFactory()
+    # The last working day before today: a deadline on a day off would be due today.
+    deadline = workdays.WorkdayCalendar().workday_before(today)
     issue = factories.IssueFactory(
         project=own_project,
         status=Issue.Status.ASSIGNED,
         department=department,
-        deadline=today - timedelta(days=1),
+        deadline=deadline,
     )
     assert light() == ("yellow", f"问题“{issue.title}”已超期。")
     Issue.objects.filter(pk=issue.pk).update(deadline=today - timedelta(days=30))
@@ -372,6 +374,28 @@ def test_the_board_takes_a_step_in_one_click_and_stays_on_the_board(
         f"/issues/{issue.pk}/resolve/", {"next": "https://evil.example/", "resolve-result": "已办"}
     )
     assert offsite["Location"] == f"/issues/{issue.pk}/"  # never redirected off the site
+
+
+def test_a_member_whose_department_role_was_removed_no_longer_sees_the_board(
+    official, department_user, own_project, today
+):
+    """The permission layer reads the role, not the membership row alone."""
+    from django.contrib.auth.models import Group
+
+    department = department_user.department_membership.department
+    issue = services.issue_raise(
+        project=own_project, title="招工难", category=Issue.Category.HIRING, by=official
+    )
+    services.issue_transition(
+        issue=issue, name="assign", by=official, department=department, deadline=today
+    )
+    assert "招工难" in login(department_user).get("/issues/board/").content.decode()
+    department_user.groups.remove(Group.objects.get(name=Role.DEPARTMENT))
+    department_user = type(department_user).objects.get(pk=department_user.pk)
+    response = login(department_user).get("/issues/board/")
+    assert response.status_code == 403
+    assert "招工难" not in response.content.decode()
+    assert login(department_user).get(f"/issues/{issue.pk}/").status_code == 404
 
 
 def test_the_project_page_shows_each_issues_timeline(official, own_project, department_user, today):

@@ -5,7 +5,7 @@ import pytest
 from django.utils import translation
 
 from inspections import workdays
-from inspections.models import WorkdayOverride
+from inspections.models import WorkdayCalendarYear, WorkdayOverride
 from inspections.workdays import WorkdayCalendar, calendar_coverage_warning
 
 pytestmark = pytest.mark.django_db
@@ -151,12 +151,35 @@ def test_an_override_beats_the_package():
 # Years the package does not ship
 
 
-def test_2027_without_overrides_falls_back_to_monday_to_friday_and_warns():
+def test_the_installed_package_does_not_ship_2027():
+    """The tests below stand for "a year the package does not know"; 2027 is that year for
+    chinesecalendar 1.11 (data for 2004–2026)."""
+    with pytest.raises(NotImplementedError):
+        chinese_calendar.is_workday(date(2027, 1, 4))
+
+
+def test_2027_without_package_data_keeps_the_fixed_date_holidays_and_warns():
+    """Weekdays from a 2027 calendar: 1 Jan is a Friday (1 Jan 2026 was a Thursday, 2026
+    has 365 days), so 1 May is a Saturday and 1 Oct a Friday. The fixed-date holidays are
+    off whatever the schedule; the lunar ones are unknown, so Monday 8 Feb (two days after
+    the 2027 Spring Festival) counts as a working day, and the warning says so."""
     calendar = WorkdayCalendar.for_range(date(2027, 1, 1), date(2027, 12, 31))
-    new_year = date(2027, 1, 1)  # a Friday
-    assert calendar.is_workday(new_year)
-    assert not calendar.is_workday(date(2027, 1, 2))
+    new_year = date(2027, 1, 1)  # 元旦, a Friday
+    assert not calendar.is_workday(new_year)
     assert calendar.source(new_year) == "fallback"
+    assert not calendar.is_workday(date(2027, 1, 2))  # Saturday
+    assert calendar.is_workday(date(2027, 1, 4))  # Monday
+    assert not calendar.is_workday(date(2027, 5, 1))  # 劳动节, a Saturday
+    assert not calendar.is_workday(date(2027, 5, 2))  # 劳动节, a Sunday
+    assert calendar.is_workday(date(2027, 5, 3))  # a Monday: no 补休 without the schedule
+    assert [calendar.is_workday(date(2027, 10, day)) for day in range(1, 6)] == [
+        False,  # 国庆节, Friday
+        False,  # 国庆节, Saturday
+        False,  # 国庆节, Sunday
+        True,  # Monday
+        True,  # Tuesday
+    ]
+    assert calendar.is_workday(date(2027, 2, 8))  # 春节 cannot be known
     assert calendar.uncovered_years(date(2026, 12, 1), date(2027, 3, 1)) == [2027]
     assert calendar.uncovered_dates(date(2026, 12, 30), date(2027, 1, 2)) == [
         date(2027, 1, 1),
@@ -164,14 +187,19 @@ def test_2027_without_overrides_falls_back_to_monday_to_friday_and_warns():
     ]
     assert not calendar.is_covered(date(2026, 12, 30), date(2027, 1, 2))
     assert calendar.is_covered(date(2026, 12, 1), date(2026, 12, 31))
-    # 31 Dec (official), 1 Jan (fallback Friday), Monday 4 Jan.
-    assert calendar.add_workdays(date(2026, 12, 30), 3) == date(2027, 1, 4)
+    # Thursday 31 Dec (official), then 1 Jan off and the weekend: Monday 4, Tuesday 5 Jan.
+    assert calendar.add_workdays(date(2026, 12, 30), 2) == date(2027, 1, 4)
+    assert calendar.add_workdays(date(2026, 12, 30), 3) == date(2027, 1, 5)
+    assert calendar.add_workdays(new_year, 0) == date(2027, 1, 4)
+    # 28, 29, 30 Sep, then 4 Oct.
+    assert calendar.workdays_between(date(2027, 9, 27), date(2027, 10, 4)) == 4
 
     with translation.override("en"):
         warning = calendar_coverage_warning(date(2026, 12, 20), date(2027, 1, 10))
     assert warning == (
-        "Working days from Jan. 1, 2027 on follow Monday to Friday: the official holiday "
-        "schedule for 2027 has not been entered yet."
+        "Working days from Jan. 1, 2027 on are estimated: the official holiday schedule for "
+        "2027 has not been entered in full, so the lunar holidays (春节, 清明, 端午, 中秋) and "
+        "adjusted working days (调休) may be missing."
     )
     with translation.override("en"):
         warning = calendar_coverage_warning(date(2027, 6, 1), date(2028, 1, 10))
@@ -181,21 +209,47 @@ def test_2027_without_overrides_falls_back_to_monday_to_friday_and_warns():
     assert calendar_coverage_warning(date(2026, 1, 1), date(2026, 12, 31)) is None
 
 
-def test_entering_the_2027_schedule_covers_the_year():
-    WorkdayOverride.objects.create(date=date(2027, 1, 1), is_workday=False, name="元旦")
+def test_an_override_in_2027_does_not_cover_the_year():
+    """The admin enters 春节 before the rest of the schedule: that day is off, but the year
+    is still unknown, and 1 Oct (a Friday) is still off by the fixed-date rule, not a
+    working day as when one override used to cover the whole year."""
+    WorkdayOverride.objects.create(date=date(2027, 2, 8), is_workday=False, name="春节")
+    calendar = WorkdayCalendar.for_range(date(2027, 1, 1), date(2027, 12, 31))
+
+    assert not calendar.is_workday(date(2027, 2, 8))
+    assert calendar.source(date(2027, 2, 8)) == "override"
+    assert not calendar.is_year_covered(2027)
+    assert calendar.uncovered_years(date(2027, 1, 1), date(2027, 12, 31)) == [2027]
+    assert not calendar.is_workday(date(2027, 10, 1))
+    assert calendar_coverage_warning(date(2027, 9, 20), date(2027, 10, 8)) is not None
+
+
+def test_completing_the_2027_calendar_covers_the_year():
+    """Once the admin has entered the schedule and marked the year complete, there is no
+    warning; an incomplete 2028 row, and the years with no row, still warn."""
+    WorkdayOverride.objects.create(date=date(2027, 2, 8), is_workday=False, name="春节")
     WorkdayOverride.objects.create(date=date(2027, 2, 20), is_workday=True, name="春节调休")
+    WorkdayCalendarYear.objects.create(year=2027, complete=True, note="国务院办公厅通知")
+    WorkdayCalendarYear.objects.create(year=2028, complete=False)
 
     assert calendar_coverage_warning(date(2026, 12, 20), date(2027, 12, 31)) is None
     calendar = WorkdayCalendar.for_range(date(2027, 1, 1), date(2027, 12, 31))
+    assert calendar.is_year_covered(2027)
     assert calendar.is_covered(date(2027, 1, 1), date(2027, 12, 31))
     assert calendar.uncovered_dates(date(2027, 1, 1), date(2027, 12, 31)) == []
-    assert not calendar.is_workday(date(2027, 1, 1))
+    assert not calendar.is_workday(date(2027, 1, 1))  # 元旦, by the fixed-date rule
+    assert not calendar.is_workday(date(2027, 2, 8))
     assert calendar.is_workday(date(2027, 2, 20))  # a Saturday
-    # An ordinary weekday of an entered year: Monday to Friday, but trusted.
+    # An ordinary weekday of a completed year: the fallback rule, but trusted.
     assert calendar.source(date(2027, 1, 4)) == "fallback"
     assert calendar.add_workdays(date(2026, 12, 30), 2) == date(2027, 1, 4)
-    # The next year is still unknown.
+    assert calendar.uncovered_years(date(2027, 12, 1), date(2029, 1, 31)) == [2028, 2029]
     assert calendar_coverage_warning(date(2027, 12, 1), date(2028, 1, 31)) is not None
+
+
+def test_an_override_beats_the_fixed_date_rule():
+    WorkdayOverride.objects.create(date=date(2027, 10, 1), is_workday=True, name="测试")
+    assert workdays.is_workday(date(2027, 10, 1))
 
 
 # Queries
@@ -242,8 +296,18 @@ def test_the_module_functions_cost_one_query_each(django_assert_num_queries):
         assert workdays.add_workdays(date(2026, 2, 13), 2) == date(2026, 2, 24)
     with django_assert_num_queries(1):
         assert workdays.workdays_between(date(2026, 2, 28), date(2026, 2, 13)) == -6
+    # The completed years only, and only for a year the package does not ship.
     with django_assert_num_queries(1):
         assert calendar_coverage_warning(date(2026, 12, 1), date(2027, 1, 31)) is not None
+    with django_assert_num_queries(0):
+        assert calendar_coverage_warning(date(2025, 12, 1), date(2026, 1, 31)) is None
+    with django_assert_num_queries(1):
+        assert (
+            workdays.spans_coverage_warning(
+                [(date(2027, 1, 5), date(2026, 12, 1)), (date(2028, 3, 1), date(2028, 3, 2))]
+            )
+            is not None
+        )
 
 
 # Edges

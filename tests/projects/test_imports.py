@@ -10,23 +10,25 @@ import zipfile
 from datetime import date, datetime
 from decimal import Decimal
 from types import SimpleNamespace
+from zoneinfo import ZoneInfo
 
 import openpyxl
 import pytest
+from django.contrib.auth import get_user_model
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import translation
 
 from projects import services
+from projects.imports import cells, templates
 from projects.imports import plan as planning
-from projects.imports import templates
 from projects.imports.services import (
     NotApplicable,
     project_import_apply,
     project_import_preview,
 )
-from projects.models import MonthlyInvestment, Project, ProjectImport
+from projects.models import AnnualPlan, MonthlyInvestment, Project, ProjectImport
 from tests import factories
 
 pytestmark = pytest.mark.django_db
@@ -63,8 +65,8 @@ def xlsx(rows, *, merges=(), title="重点项目") -> bytes:
     sheet.title = title
     for row in rows:
         sheet.append(row)
-    for cells in merges:
-        sheet.merge_cells(cells)
+    for cell_range in merges:
+        sheet.merge_cells(cell_range)
     buffer = io.BytesIO()
     workbook.save(buffer)
     return buffer.getvalue()
@@ -381,10 +383,13 @@ def test_a_file_with_errors_writes_nothing_and_lists_every_error(client, officia
     assert (8, "B") in errors  # missing required name
     assert "开心" in errors[(9, "F")]  # unknown status
     assert "约五亿" in errors[(9, "G")]  # not a number
-    assert "王五" in errors[(9, "J")]  # unknown responsible person
+    # An unknown responsible person is not an error but a person to create, named once.
+    assert (9, "J") not in errors
+    [note] = row_of(record, "N-7")["notes"]
+    assert (note["row"], note["column"].split(" · ")[0]) == (9, "J") and "王五" in note["reason"]
     assert "无此产业" in errors[(10, "E")]  # unknown sector
     assert "2026-02-30" in errors[(10, "H")]  # a date that does not exist
-    assert record.error_count == len(errors) == 11
+    assert record.error_count == len(errors) == 10
     assert record.content is None  # a file with errors is not kept
     page = client.get(f"/projects/import/{record.pk}/").content.decode()
     assert 'data-testid="import-errors"' in page and "不存在的园区" in page
@@ -746,3 +751,382 @@ def test_an_upload_without_a_file_is_answered_422(client, admin_user):
     response = client.post("/projects/import/", {"kind": "register"})
     assert response.status_code == 422
     assert not ProjectImport.objects.exists()
+
+
+# ---------------------------------------------------------------- no silent misreadings
+
+PLAN_HEADERS = ["本年计划投资（万元）", *(f"{month}月计划（万元）" for month in range(1, 13))]
+
+
+def test_no_silent_misreadings_units_plans_month_dates_people_and_bidi(
+    client, official, existing, ref
+):
+    """The issue's sheet, on 2026-11-18 (the suite's clock: plans are for 2026).
+
+    Worked out by hand:
+    - A-1: '3000万' in the 亿元 column is 3,000 万元 (0.3 亿元), not 3,000 亿元; the name
+      and company carry a bidi override and a zero-width space, which go, so they equal
+      what is stored; 2025年3月 is 2025-03-01 and 2027-06 is 2027-06-30, both as stored.
+      The plan: 6,000 with twelve months of 500 (12 × 500 = 6,000).
+    - N-1: '5000000元' in the 万元 plan column is 500 万元; 0.5 亿元 is 5,000 万元; 2026.4
+      as text is 2026-04-01; 2027.6 typed as a number is June 2027, its last day 2027-06-30.
+    - N-2: 2026年4月 starts 2026-04-01, 2026-04 completes 2026-04-30 (a month alone is
+      its first day for a start, its last for a completion); only the twelve months are
+      given (100 each), so the new plan is their sum, 1,200.
+    - 张三 (rows 3 and 4) is no user: one note on each row, one person to create.
+    - 备注 is no column of the register: named as not imported.
+    """
+    content = xlsx(
+        [
+            [
+                "项目编号",
+                "项目名称",
+                "建设单位",
+                "园区/载体",
+                "产业领域",
+                "总投资（亿元）",
+                "计划开工",
+                "计划竣工",
+                "责任人",
+                *PLAN_HEADERS,
+                "备注",
+            ],
+            [
+                "A-1",
+                "正力新能\u202e电芯项目",
+                "江苏正力新能\u200b电池技术有限公司",
+                "ai",
+                "新能源电池",
+                "3000万",
+                "2025年3月",
+                "2027-06",
+                "周明",
+                6000,
+                *[500] * 12,
+                "按月推进",
+            ],
+            [
+                "N-1",
+                "新建\u2066甲项目\u2069",
+                "甲公司",
+                "ai",
+                "新能源电池",
+                0.5,
+                "2026.4",
+                2027.6,
+                "张三",
+                "5000000元",
+                *[None] * 12,
+                None,
+            ],
+            [
+                "N-2",
+                "新建乙项目",
+                "乙公司",
+                "h2",
+                "氢能源汽车",
+                1,
+                "2026年4月",
+                "2026-04",
+                " 张三 ",
+                None,
+                *[100] * 12,
+                None,
+            ],
+        ]
+    )
+    client.force_login(official)
+    response = client.post("/projects/import/", {"kind": "register", "file": upload(content)})
+    record = ProjectImport.objects.get()
+    assert response.status_code == 302
+    assert record.error_count == 0, record.plan["errors"]
+    assert (record.created_count, record.updated_count) == (2, 1)
+    assert record.plan["plan_year"] == 2026
+    assert record.plan["people"] == [{"name": "张三", "rows": [3, 4]}]
+    assert [column["column"] for column in record.plan["ignored"]] == ["W · 备注"]
+    changes = {c["field"]: (c["old"], c["new"]) for c in row_of(record, "A-1")["changes"]}
+    assert changes == {
+        "total_investment": ("100,000", "3,000"),
+        "annual_plan": ("—", "6,000"),
+        **{f"planned_month_{month}": ("—", "500") for month in range(1, 13)},
+    }
+    assert row_of(record, "A-1")["notes"] == []
+    for key, row in (("N-1", 3), ("N-2", 4)):
+        [note] = row_of(record, key)["notes"]
+        assert (note["row"], note["column"]) == (row, "I · 责任人") and "张三" in note["reason"]
+
+    page = client.get(f"/projects/import/{record.pk}/").content.decode()
+    assert 'data-testid="import-ignored"' in page and "W · 备注" in page
+    assert 'data-testid="import-people"' in page and 'name="create_people"' in page
+    assert "2026年计划投资（万元）" in page and "2026年3月计划（万元）" in page
+
+    # Confirmed without choosing to create the person: nothing happens.
+    client.post(f"/projects/import/{record.pk}/confirm/")
+    record.refresh_from_db()
+    assert record.status == ProjectImport.Status.PREVIEWED
+    assert not Project.objects.filter(code__startswith="N-").exists()
+    client.post(f"/projects/import/{record.pk}/confirm/", {"create_people": "1"})
+    record.refresh_from_db()
+    assert record.status == ProjectImport.Status.APPLIED, record.message
+
+    zhang = get_user_model().objects.get(full_name="张三")
+    assert (zhang.username, zhang.is_active, zhang.has_usable_password()) == ("张三", True, False)
+    assert not zhang.groups.exists()
+    existing.refresh_from_db()
+    assert (existing.name, existing.company) == ("正力新能电芯项目", "江苏正力新能电池技术有限公司")
+    assert existing.total_investment == Decimal("3000")
+    n1, n2 = Project.objects.get(code="N-1"), Project.objects.get(code="N-2")
+    assert n1.name == "新建甲项目" and n1.total_investment == Decimal("5000")
+    assert (n1.planned_start, n1.planned_completion) == (date(2026, 4, 1), date(2027, 6, 30))
+    assert (n2.planned_start, n2.planned_completion) == (date(2026, 4, 1), date(2026, 4, 30))
+    assert n1.responsible_person == n2.responsible_person == zhang
+    plans = {
+        plan.project.code: (plan.planned_investment, plan.monthly_plan)
+        for plan in AnnualPlan.objects.filter(year=2026).select_related("project")
+    }
+    assert plans == {
+        "A-1": (Decimal("6000"), [Decimal("500")] * 12),
+        "N-1": (Decimal("500"), None),
+        "N-2": (Decimal("1200"), [Decimal("100")] * 12),
+    }
+    assert AnnualPlan.history.filter(history_user=official).count() == 3
+
+    # The same file again: 张三 is a user now, and nothing changes.
+    again = preview(official, content)
+    assert (again.created_count, again.updated_count, again.unchanged_count) == (0, 0, 3)
+    assert again.plan["people"] == [] and again.error_count == 0
+
+
+@pytest.mark.parametrize(
+    ("raw", "factor", "expected"),
+    [
+        ("3000万", Decimal(10_000), Decimal("3000")),  # 0.3 亿元 in a 亿元 column
+        ("3000万元", Decimal(10_000), Decimal("3000")),
+        ("5000000元", Decimal(1), Decimal("500")),  # 5,000,000 / 10,000
+        ("0.3亿", Decimal(1), Decimal("3000")),
+        ("0.3", Decimal(10_000), Decimal("3000")),  # no unit in the cell: the column's
+        ("1,234元", Decimal(1), Decimal("0.12")),  # 0.1234 万元, to two places
+    ],
+)
+def test_a_unit_written_in_the_cell_wins_over_the_columns(raw, factor, expected):
+    assert cells.money_value(raw, factor) == expected
+
+
+@pytest.mark.parametrize(
+    ("raw", "month_end", "expected"),
+    [
+        ("2026年4月", False, date(2026, 4, 1)),
+        ("2026年4月", True, date(2026, 4, 30)),
+        ("2026-04", False, date(2026, 4, 1)),
+        ("2026.4", True, date(2026, 4, 30)),
+        ("2026.10", False, date(2026, 10, 1)),  # as text, October
+        (2026.4, False, date(2026, 4, 1)),  # a number cell
+        (2026.12, True, date(2026, 12, 31)),
+        ("2028-02", True, date(2028, 2, 29)),  # a leap year's February
+        ("2026年4月15日", True, date(2026, 4, 15)),  # a whole date is that day
+        ("2100-12-31", False, date(2100, 12, 31)),  # the last date accepted
+    ],
+)
+def test_a_month_alone_is_its_first_day_or_for_a_completion_its_last(raw, month_end, expected):
+    assert cells.date_value(raw, month_end=month_end) == expected
+
+
+@pytest.mark.parametrize(
+    ("raw", "phrase"),
+    [
+        (2026.1, "2026-10"),  # January or October (2026.10 typed into a number cell)
+        ("2026-13", "2026-13"),
+        ("1999-12-31", "2000-01-01"),
+        ("2101-01", "2100-12-31"),
+        (datetime(1990, 5, 1), "1990-05-01"),  # noqa: DTZ001 - a date cell
+    ],
+)
+def test_dates_that_cannot_be_read_one_way_or_are_out_of_range_are_refused(raw, phrase):
+    with pytest.raises(cells.CellProblem) as problem:
+        cells.date_value(raw)
+    assert phrase in str(problem.value)
+
+
+def test_an_out_of_range_date_is_a_row_error(official, ref):
+    content = xlsx(
+        [
+            REGISTER_ZH,
+            [
+                "N-1",
+                "甲",
+                "甲公司",
+                "ai",
+                "新能源电池",
+                "在建",
+                100,
+                "1999-12-01",
+                "2206-01-01",
+                "周明",
+            ],
+        ]
+    )
+    errors = errors_of(preview(official, content))
+    assert set(errors) == {(2, "H"), (2, "I")}
+    assert "1999-12-01" in errors[(2, "H")] and "2206-01-01" in errors[(2, "I")]
+
+
+def register_with_plan(*plan_headers: str, rows=()) -> bytes:
+    return xlsx([[*REGISTER_ZH, *plan_headers], *rows])
+
+
+def a1_row(*plan_values) -> list:
+    return [
+        "A-1",
+        "正力新能电芯项目",
+        "江苏正力新能电池技术有限公司",
+        "ai",
+        "新能源电池",
+        "在建",
+        100000,
+        date(2025, 3, 1),
+        date(2027, 6, 30),
+        "周明",
+        *plan_values,
+    ]
+
+
+def test_a_header_naming_next_year_is_accepted_from_december(official, existing, time_machine):
+    """2027年计划投资 on 2026-11-18 is refused; on 2026-12-02 it is the plan for 2027."""
+    content = register_with_plan("2027年计划投资", rows=[a1_row(8000)])
+    refused = preview(official, content)
+    [error] = refused.plan["errors"]
+    assert (error["row"], error["column"]) == (1, "K · 2027年计划投资") and "2027" in error[
+        "reason"
+    ]
+    time_machine.move_to(datetime(2026, 12, 2, 10, tzinfo=ZoneInfo("Asia/Shanghai")))
+    record = preview(official, content)
+    assert record.error_count == 0 and record.plan["plan_year"] == 2027
+    project_import_apply(record=record, by=official)
+    assert AnnualPlan.objects.get(project=existing).year == 2027
+
+
+def test_without_a_year_in_the_header_plans_are_for_the_year_being_entered(
+    official, existing, time_machine
+):
+    """In January (2027-01-10) the year being entered is still 2026 (progress.entry_year)."""
+    time_machine.move_to(datetime(2027, 1, 10, 10, tzinfo=ZoneInfo("Asia/Shanghai")))
+    record = preview(official, register_with_plan("本年计划投资", rows=[a1_row(7000)]))
+    assert record.plan["plan_year"] == 2026
+    project_import_apply(record=record, by=official)
+    plan = AnnualPlan.objects.get(project=existing)
+    assert (plan.year, plan.planned_investment) == (2026, Decimal("7000"))
+
+
+def test_plan_columns_naming_two_years_are_refused(official, existing):
+    record = preview(
+        official, register_with_plan("2026年计划投资", "2025年1月计划", rows=[a1_row(1, 2)])
+    )
+    assert [error["row"] for error in record.plan["errors"]] == [1]
+    assert "2025、2026" in record.plan["errors"][0]["reason"]
+
+
+def test_a_monthly_plan_must_be_whole_and_add_up(official, existing):
+    """A-1 has a stored plan of 1,200 with twelve months of 100. Columns: K the year's
+    plan, L..W months 1..12. Worked out by hand, each refused with AnnualPlan.clean()'s
+    reason in the plan's first filled column:
+    - A-1 giving months 1..11 as 100, December empty: December keeps its stored 100, the
+      plan is as stored: unchanged, no error;
+    - B-2 (new) giving 1,000 and twelve months of 100: they add up to 1,200, not 1,000;
+    - B-2 giving months 1..11 alone: not twelve months (column L, the first given);
+    - A-1 giving March alone as 300: the months would add up to 1,400, not 1,200 (N)."""
+    factories.AnnualPlanFactory(
+        project=existing,
+        year=2026,
+        planned_investment=Decimal("1200"),
+        **{f"planned_month_{month}": Decimal("100") for month in range(1, 13)},
+    )
+    b2 = ["B-2", "乙", "乙公司", "ai", "新能源电池", "在建", 100, None, None, "周明"]
+    content = register_with_plan(
+        *PLAN_HEADERS, rows=[a1_row(None, *[100] * 11, None), [*b2, 1000, *[100] * 12]]
+    )
+    record = preview(official, content)
+    errors = errors_of(record)
+    assert set(errors) == {(3, "K")}
+    assert "1200" in errors[(3, "K")].replace(",", "") and "1000" in errors[(3, "K")]
+    assert row_of(record, "A-1")["action"] == "unchanged"
+    content = register_with_plan(
+        *PLAN_HEADERS,
+        rows=[[*b2, None, *[100] * 11, None], a1_row(None, None, None, 300, *[None] * 9)],
+    )
+    errors = errors_of(preview(official, content))
+    assert set(errors) == {(2, "L"), (3, "N")}
+    assert "1400" in errors[(3, "N")].replace(",", "")
+
+
+def test_completed_so_far_is_compared_never_imported_and_refused_without_its_months(
+    official, existing
+):
+    """A-1 has 800 + 700 = 1,500 completed in 2026 months 1–2 (and 50 in March, outside)."""
+    for month, amount in ((1, "800"), (2, "700"), (3, "50")):
+        factories.MonthlyInvestmentFactory(
+            project=existing, year=2026, month=month, completed_amount=Decimal(amount)
+        )
+    refused = preview(official, register_with_plan("本年完成投资（万元）", rows=[a1_row(1500)]))
+    [error] = refused.plan["errors"]
+    assert error["column"] == "K · 本年完成投资（万元）" and "本年完成投资" in error["reason"]
+
+    agrees = preview(official, register_with_plan("2026年1–2月完成投资", rows=[a1_row(1500)]))
+    assert (agrees.error_count, agrees.unchanged_count) == (0, 1)
+    assert [column["column"] for column in agrees.plan["ignored"]] == ["K · 2026年1–2月完成投资"]
+
+    differs = preview(official, register_with_plan("2026年1–2月完成投资", rows=[a1_row(1550)]))
+    reason = errors_of(differs)[(2, "K")]
+    assert "1,550" in reason and "1,500" in reason
+    assert MonthlyInvestment.objects.filter(project=existing).count() == 3
+
+
+def test_an_exported_register_with_plans_imports_unchanged(client, official, existing, today):
+    """The export on 2026-11-18 shows 2026 through October (the 5 November deadline has
+    passed): the plan and its twelve months, and 1–10月 completed, come back unchanged."""
+    factories.AnnualPlanFactory(
+        project=existing,
+        year=2026,
+        planned_investment=Decimal("1200"),
+        **{f"planned_month_{month}": Decimal("100") for month in range(1, 13)},
+    )
+    factories.MonthlyInvestmentFactory(
+        project=existing, year=2026, month=2, completed_amount=Decimal("80.5")
+    )
+    client.force_login(official)
+    content = client.get("/projects/export.xlsx").content
+    header = list(openpyxl.load_workbook(io.BytesIO(content)).worksheets[0].values)[0]
+    assert header[15:17] == ("2026年计划投资（万元）", "2026年1月计划（万元）")
+    assert header[-1] == "2026年1–10月完成投资（万元）"
+    record = preview(official, content)
+    assert record.error_count == 0, record.plan["errors"]
+    assert (record.created_count, record.updated_count, record.unchanged_count) == (0, 0, 1)
+    assert record.plan["plan_year"] == 2026
+    assert {column["column"].split(" · ")[1] for column in record.plan["ignored"]} == {
+        "预警",
+        "2026年1–10月完成投资（万元）",
+    }
+
+
+def test_people_who_cannot_be_created_from_a_name_stay_errors(official, ref):
+    """A deactivated user is not created again; 周明、陈华 names two people."""
+    factories.UserFactory(username="li", full_name="李四", is_active=False)
+    row = ["甲", "甲公司", "ai", "新能源电池", "在建", 100, None, None]
+    record = preview(
+        official, xlsx([REGISTER_ZH, ["N-1", *row, "李四"], ["N-2", *row, "周明、陈华"]])
+    )
+    errors = errors_of(record)
+    assert set(errors) == {(2, "J"), (3, "J")}
+    assert "李四" in errors[(2, "J")] and "周明、陈华" in errors[(3, "J")]
+    assert record.plan["people"] == []
+
+
+def test_a_person_created_meanwhile_stops_the_confirmation(official, ref):
+    row = ["N-1", "甲", "甲公司", "ai", "新能源电池", "在建", 100, None, None, "张三"]
+    record = preview(official, xlsx([REGISTER_ZH, row]))
+    with pytest.raises(NotApplicable):
+        project_import_apply(record=record, by=official)
+    factories.UserFactory(username="zhang", full_name="张三")
+    result = project_import_apply(record=record, by=official, create_people=True)
+    assert result.status == ProjectImport.Status.FAILED
+    assert get_user_model().objects.filter(full_name="张三").count() == 1
+    assert not Project.objects.exists()

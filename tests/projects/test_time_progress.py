@@ -223,7 +223,7 @@ def test_the_api_answers_the_same(client, official, moment, zone):
 
 def test_the_monthly_briefing_counts_the_same(official, moment, zone):
     """The monthly briefing of the period's month, made at this moment."""
-    period, plan, due, done, pace, _share, _lights = EXPECTED[moment]
+    period, plan, due, done, pace, _share, expected_lights = EXPECTED[moment]
     briefing_period = containing(MONTHLY, date(period[0], period[1], 1))
     snapshot = snapshot_build(kind=MONTHLY, period=briefing_period, as_of=moment)
     summary = snapshot["summary"]
@@ -234,6 +234,12 @@ def test_the_monthly_briefing_counts_the_same(official, moment, zone):
     )
     assert summary["elapsed_percent"] == pace
     assert summary["period_label"] == f"{period[0]}年1–{period[1]}月"
+    # The same light as every page at the same moment (no nightly run has happened).
+    assert {row["code"]: row["light"] for row in snapshot["projects"]} == expected_lights
+    assert snapshot["light_counts"] == {
+        light: list(expected_lights.values()).count(light)
+        for light in ("green", "yellow", "red", "unassessed")
+    }
 
 
 @pytest.mark.parametrize(
@@ -400,3 +406,65 @@ def test_starts_and_stages_in_the_monthly_briefing(official, moment, zone):
     } == stages
     # 已开工 counts the 开工 milestones done by the period's end: P1, P3 (and P2 from May).
     assert physical["started"] == (2 if period == (2025, 12) else 3)
+
+
+@pytest.mark.parametrize(
+    ("baseline", "forecast", "actual", "light"),
+    [
+        # On 18 November 2026; red beyond 30 days of forecast slip.
+        (date(2026, 11, 10), None, None, "red"),  # baseline passed, not reached
+        (date(2026, 12, 1), date(2026, 12, 20), None, "yellow"),  # 19 days late
+        (date(2026, 12, 1), date(2027, 1, 5), None, "red"),  # 35 days late
+        (date(2026, 12, 1), date(2026, 12, 31), None, "yellow"),  # 30 days: not beyond
+        (date(2026, 12, 1), None, None, None),
+        (date(2026, 11, 10), None, date(2026, 11, 12), None),  # reached
+    ],
+)
+def test_one_milestones_light_is_the_schedule_rule(baseline, forecast, actual, light):
+    from projects.lights import milestone_light
+    from projects.models import Milestone
+
+    milestone = Milestone(baseline_date=baseline, forecast_date=forecast, actual_date=actual)
+    found = milestone_light(milestone, date(2026, 11, 18))
+    assert (found.value if found else None) == light
+
+
+def test_the_year_on_show_can_be_switched(client, official, time_machine):
+    """On 31 December 2026 the dashboard shows 2026年1–11月; ?year=2025 shows 2025's whole
+    year: P1's 8,400 done of 10,000 due (84.0 % against 序时进度 100.0 %). A year not
+    yet reported falls back to the current one."""
+    time_machine.move_to(datetime(2026, 12, 31, 23, 59, tzinfo=ZONE), tick=False)
+    build_zone(official)
+    client.force_login(official)
+    current = client.get("/").content.decode()
+    assert "2026年1–11月" in current and 'href="?year=2025"' in current
+    last_year = client.get("/?year=2025").content.decode()
+    assert "2025年1–12月" in last_year
+    assert "序时进度 100.0%" in last_year and "84.0%" in last_year
+    assert "2026年1–11月" in client.get("/?year=2031").content.decode()
+    assert "2026年1–11月" in client.get("/?year=abc").content.decode()
+
+
+def test_one_rounding_rule_half_up_and_a_note_when_rows_do_not_add_up(client, official):
+    """Two parks of 12.65 亿 and 0.05 亿 completed (126,500 and 500 万元): each prints
+    rounded half-up, 12.7 and 0.1 (not 12.6 and 0.0 as half-even would), 12.8 together,
+    while the total 12.70 prints 12.7: the table says its rows are rounded apart. The
+    chart beside it prints 12.7 too."""
+    from hitech_zone.money import round_half_up, rounding_shows
+    from reports.charts import parks_chart
+
+    assert round_half_up(D("12.65"), 1) == D("12.7")
+    assert rounding_shows([D("126500"), D("500")], D("127000")) is True
+    assert rounding_shows([D("126000"), D("1000")], D("127000")) is False
+    chart = parks_chart([("北园", D("200000"), D("126500"))])
+    assert "12.7" in str(chart.__dict__) and "12.6" not in str(chart.__dict__)
+    for park, done in (("北园", "126500"), ("南园", "500")):
+        made = factories.ProjectFactory(park=factories.ParkFactory(name=park))
+        made.managers.add(official)
+        factories.AnnualPlanFactory(project=made, year=2026, planned_investment=D("200000"))
+        factories.MonthlyInvestmentFactory(
+            project=made, year=2026, month=1, completed_amount=D(done)
+        )
+    client.force_login(official)
+    body = client.get("/").content.decode()
+    assert 'data-testid="rounding-note"' in body

@@ -102,8 +102,8 @@ def test_one_open_alert_per_signal_even_when_another_run_got_there_first(late_pr
     unique constraint with ignore_conflicts keeps one."""
     real_findings = signals.findings
 
-    def findings_then_a_racing_run(as_of):
-        found = real_findings(as_of)
+    def findings_then_a_racing_run(as_of, skipped=None):
+        found = real_findings(as_of, skipped)
         Alert.objects.bulk_create(
             [
                 Alert(

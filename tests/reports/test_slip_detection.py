@@ -1,18 +1,23 @@
 """The nightly entry point: projections, then alerts, then escalation; idempotent; a fixed
 number of queries whatever the number of projects."""
 
+import json
+import logging
 from datetime import date, timedelta
 from decimal import Decimal
 
 import pytest
+from django.conf import settings
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
+from hitech_zone.logging import JsonFormatter
 from hitech_zone.models import OutboxMessage
 from inspections.models import Issue, Notification
 from projects.models import Project
+from reports import escalation
 from reports.detection import slip_detect
-from reports.models import Alert, AlertEscalation, MilestoneProjection
+from reports.models import Alert, AlertEscalation, MilestoneProjection, SlipDetectionRun
 from tests import factories
 from tests.clock import clock_pinned_to
 from tests.reports.slip_helpers import at, open_alerts
@@ -196,3 +201,125 @@ def test_a_late_project_with_a_milestone_in_2099_does_not_stop_the_night():
         ("S-0004", Alert.Kind.INVESTMENT_BEHIND),
         ("S-0005", Alert.Kind.ISSUE_OVERDUE),
     }
+
+
+def alerts_page(client, user) -> str:
+    client.cookies[settings.LANGUAGE_COOKIE_NAME] = "en"
+    client.force_login(user)
+    response = client.get("/alerts/")
+    assert response.status_code == 200
+    return response.content.decode()
+
+
+@pytest.mark.skipif(
+    connection.vendor != "sqlite",
+    reason="SQLite keeps whatever text is written to a date column; PostgreSQL refuses it",
+)
+def test_a_project_whose_milestone_the_forecast_cannot_read_is_skipped_logged_and_shown(
+    client, official, caplog
+):
+    """C-BAD started on 2026-03-01 and reached its first node (planned 04-01) on 04-11:
+    pace 41 / 31 = 1.323, so its second node (planned 09-01, 153 days after the first) is
+    projected 1.323 × 153 = 202 days after 04-11, on 2026-10-30: a projection alert on the
+    night of 14 July. Then someone writes that node's date into the database by hand as
+    "2026/09/01", which SQLite keeps and Django reads back as no date, so on 15 July the
+    forecast cannot subtract it. C-BAD is skipped: its projection and its alert stay as 14
+    July left them (the alert last seen that night), the error is logged with its code, the
+    alerts page names it, and the six other projects get their five alerts as every night."""
+    populate(6)
+    bad = factories.ProjectFactory(code="C-BAD", planned_start=date(2026, 3, 1))
+    factories.MilestoneFactory(
+        project=bad, sequence=1, baseline_date=date(2026, 4, 1), actual_date=date(2026, 4, 11)
+    )
+    node = factories.MilestoneFactory(project=bad, sequence=2, baseline_date=date(2026, 9, 1))
+    night_before = at(AS_OF - timedelta(days=1))
+    slip_detect(now=night_before)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "UPDATE projects_milestone SET baseline_date = %s WHERE id = %s",
+            ["2026/09/01", node.pk],
+        )
+
+    with caplog.at_level(logging.ERROR, logger="reports.detection"):
+        counts = slip_detect(now=at(AS_OF))
+
+    [failure] = counts["detection_failures"]
+    assert (failure["project"], failure["step"]) == ("C-BAD", "projections")
+    assert failure["error"].startswith("TypeError: ")
+    assert MilestoneProjection.objects.get(milestone=node).projected_date == date(2026, 10, 30)
+    assert list(Alert.objects.filter(project=bad).values_list("kind", "last_seen_at")) == [
+        (Alert.Kind.PROJECTION_LATE, night_before)
+    ]
+    others = Alert.objects.filter(resolved_at__isnull=True).exclude(project=bad)
+    assert set(others.values_list("project__code", "kind", "last_seen_at")) == {
+        ("S-0001", Alert.Kind.PROJECTION_LATE, at(AS_OF)),
+        ("S-0002", Alert.Kind.MILESTONE_OVERDUE, at(AS_OF)),
+        ("S-0003", Alert.Kind.SUSPENDED, at(AS_OF)),
+        ("S-0004", Alert.Kind.INVESTMENT_BEHIND, at(AS_OF)),
+        ("S-0005", Alert.Kind.ISSUE_OVERDUE, at(AS_OF)),
+    }
+    # One JSON log line with the project's code and the traceback.
+    [record] = [r for r in caplog.records if r.name == "reports.detection"]
+    line = json.loads(JsonFormatter().format(record))
+    assert (line["level"], line["project"], line["step"]) == ("ERROR", "C-BAD", "projections")
+    assert "TypeError" in line["exc_info"]
+    run = SlipDetectionRun.objects.get(as_of=at(AS_OF))
+    assert [skip["project_id"] for skip in run.skipped] == [bad.pk]
+    # The run finished at the suite's pinned clock, 2026-11-18 10:00.
+    assert (
+        "Slip detection at 2026-11-18 10:00 skipped 1 project whose data it could not process: "
+        "C-BAD." in alerts_page(client, official)
+    )
+
+
+def test_a_project_whose_escalation_raises_waits_and_the_others_escalate(monkeypatch):
+    """Four of populate()'s projects have a red alert, each escalated to its responsible
+    person on its first night: S-0002 (node overdue), S-0003 (suspended), S-0004
+    (investment 35 points behind), S-0005 (issue overdue). Writing S-0003's notice is made
+    to raise: with the forecast clamped, no data makes a step raise by itself on
+    PostgreSQL, so one pure function is patched for that project. S-0003 is skipped: its
+    alert is open but not escalated, the three others are escalated and notified. The
+    night after, mended, S-0003 catches up."""
+    populate(6)
+    suspended = Project.objects.get(code="S-0003")
+    real_notice_text = escalation._notice_text
+
+    def notice_text(alert, step, open_for):
+        if alert.project_id == suspended.pk:
+            raise ValueError("no notice for this one")
+        return real_notice_text(alert, step, open_for)
+
+    monkeypatch.setattr(escalation, "_notice_text", notice_text)
+    counts = slip_detect(now=at(AS_OF))
+
+    assert counts["detection_failures"] == [
+        {"project": "S-0003", "step": "escalation", "error": "ValueError: no notice for this one"}
+    ]
+    assert (counts["escalated_responsible"], counts["notifications"]) == (3, 3)
+    assert set(AlertEscalation.objects.values_list("alert__project__code", flat=True)) == {
+        "S-0002",
+        "S-0004",
+        "S-0005",
+    }
+    assert Alert.objects.filter(project=suspended, resolved_at__isnull=True).count() == 1
+
+    monkeypatch.undo()
+    counts = slip_detect(now=at(AS_OF + timedelta(days=1)))
+
+    assert counts["detection_failures"] == []
+    assert (counts["escalated_responsible"], counts["notifications"]) == (1, 1)
+
+
+def test_the_alerts_page_names_only_the_skipped_projects_the_reader_may_see(
+    client, official, manager, own_project, other_project
+):
+    """The last run skipped T-OTHER: the official sees the notice, the manager of T-OWN
+    alone does not; after a run that skipped none, nobody does."""
+    skip = {"project_id": other_project.pk, "project": "T-OTHER", "step": "alerts", "error": "E"}
+    SlipDetectionRun.objects.create(as_of=at(AS_OF), finished_at=at(AS_OF, hour=2), skipped=[skip])
+
+    assert "skipped 1 project whose data" in alerts_page(client, official)
+    assert "detection-skipped" not in alerts_page(client, manager)
+
+    SlipDetectionRun.objects.create(as_of=at(AS_OF), finished_at=at(AS_OF, hour=3))
+    assert "detection-skipped" not in alerts_page(client, official)
