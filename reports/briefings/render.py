@@ -12,7 +12,7 @@ from django.template.loader import render_to_string
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from hitech_zone.money import format_wan, format_yi
+from hitech_zone.money import format_wan, format_yi, rounding_shows
 from hitech_zone.templatetags.money import yi
 from inspections import workdays
 from projects import progress
@@ -208,8 +208,14 @@ def _monthly_context(raw: dict, data: dict) -> dict:
     for row in data["projects"]:
         row["status_label"] = wording.status_label(row["status"])
         row["light_label"] = wording.light_label(row["light"])
-    for row in data["physical"].get("stages", []):
+    stages = data["physical"].get("stages", [])
+    for row in stages:
         row["stage_label"] = _stage_label(row["stage"])
+    data["physical"]["stages_rounded_apart"] = any(
+        rounding_shows([row[key].value for row in stages], summary[key].value)
+        for key in ("annual_plan", "completed_ytd")
+        if stages
+    )
     data["status_rows"] = [
         (status, wording.status_label(status), count)
         for status, count in data["status_counts"].items()
