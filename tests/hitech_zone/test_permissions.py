@@ -394,3 +394,31 @@ def test_permission_walk(client, request, world, name, role):
         assert world.project.name not in response.content.decode()
     if expected == 404:
         assert world.project.name not in response.content.decode()
+
+
+# Who sees which project: 甲项目 is `manager`'s, with an issue assigned to dept_user's
+# department; 乙项目 is `other_manager`'s.
+SEES = {
+    "official": {"甲项目", "乙项目"},
+    "leader": {"甲项目", "乙项目"},
+    "admin_user": {"甲项目", "乙项目"},
+    "manager": {"甲项目"},
+    "other_manager": {"乙项目"},
+    "dept_user": {"甲项目"},
+}
+
+
+@pytest.mark.parametrize("role", sorted(SEES))
+@pytest.mark.parametrize("name", ["projects:list", "projects:export_csv", "issue_list"])
+def test_the_walk_on_content_the_allowed_project_shows_the_forbidden_one_does_not(
+    client, request, world, name, role
+):
+    """Status codes are not enough: the page must hold what the role may see and nothing
+    else (the issue list names the projects one may see in its project filter)."""
+    client.force_login(request.getfixturevalue(role))
+    response = client.get(reverse(name))
+    assert response.status_code == 200
+    body = b"".join(response.streaming_content) if response.streaming else response.content
+    text = body.decode("utf-8-sig")
+    for project in ("甲项目", "乙项目"):
+        assert (project in text) == (project in SEES[role]), f"{project} on {name} as {role}"

@@ -200,6 +200,7 @@ def test_the_dashboard_and_register_show_the_same(client, official, moment, zone
     for code, light in expected_lights.items():
         register = client.get(f"/projects/?light={light}").content.decode()
         assert f">{code}<" in register, (code, light)
+        assert label in register
         page = client.get(f"/projects/{code}/").content.decode()
         assert f"light-badge light-{light}" in page, (code, light)
         # No nightly run yet: a warning light does not sit beside "nothing found".
