@@ -53,6 +53,7 @@ from inspections.models import (
     SiteVisit,
     VisitParticipant,
 )
+from projects import progress
 from projects.models import (
     AnnualPlan,
     Milestone,
@@ -381,6 +382,7 @@ def load_demo(*, today: date | None = None) -> dict[str, int]:
         spec.code: _load_project(ctx, spec, parks, sectors, amounts.get(spec.code, {}))
         for spec in PROJECTS
     }
+    _load_last_year(ctx, projects)
     _load_visits_and_issues(ctx, projects)
     for username, code in DEPARTMENT_MEMBERS.items():
         _ensure(
@@ -391,6 +393,46 @@ def load_demo(*, today: date | None = None) -> dict[str, int]:
         )
     _detect_slips(ctx)
     return dict(ctx.created)
+
+
+def _load_last_year(ctx: _Context, projects: dict[str, Project]) -> None:
+    """From 1 January until the 1–2月 figures are due, the pages show last year's whole
+    year (projects.progress): give it the same plans, all twelve months' figures, the
+    zone's targets and its industrial investment, so the demo shows a finished year."""
+    year = progress.reporting_period(ctx.today).year
+    if year == ctx.year:
+        return
+    amounts = monthly_amounts(ctx.today, year=year, through_month=12)
+    for spec in PROJECTS:
+        project = projects[spec.code]
+        _ensure(
+            ctx, AnnualPlan, {"project": project, "year": year}, planned_investment=D(spec.plan)
+        )
+        for month, amount in amounts.get(spec.code, {}).items():
+            _ensure(
+                ctx,
+                MonthlyInvestment,
+                {"project": project, "year": year, "month": month},
+                completed_amount=amount,
+            )
+    _ensure(
+        ctx,
+        ZoneTarget,
+        {"year": year},
+        project_count=PROJECT_COUNT,
+        total_investment=TOTAL_INVESTMENT,
+        planned_investment=PLANNED_INVESTMENT,
+        industrial_ensure=INDUSTRIAL_ENSURE,
+        industrial_strive=INDUSTRIAL_STRIVE,
+    )
+    for month in range(1, 13):
+        _ensure(
+            ctx,
+            ZoneIndustrialInvestment,
+            {"year": year, "month": month},
+            completed_amount=(ZONE_INDUSTRIAL_PACE * month / 12).quantize(D("0.01")),
+            source="统计局",
+        )
 
 
 def _detect_slips(ctx: _Context) -> None:

@@ -125,25 +125,29 @@ def _weight(months: list[int]) -> Decimal:
     return sum((MONTH_WEIGHTS[month - 1] for month in months), D(0))
 
 
-def monthly_amounts(today: date) -> dict[str, dict[int, Decimal]]:
-    """Investment completed per project and month, from January to last month.
+def monthly_amounts(
+    today: date, *, year: int | None = None, through_month: int | None = None
+) -> dict[str, dict[int, Decimal]]:
+    """Investment completed per project and month of `year` (by default today's), from
+    January to `through_month` (by default last month).
 
     A project that has finished invested its whole plan. The others are measured, like the
     dashboard measures them, against 序时进度: each keeps its own pace, less the months it
     was not working; then they are scaled together so the zone as a whole stands at
-    PACE_OF_ZONE of 序时进度 on `today`."""
-    year = today.year
-    elapsed = _weight(list(range(1, today.month)))
+    PACE_OF_ZONE of 序时进度 through that month."""
+    year = today.year if year is None else year
+    last = today.month - 1 if through_month is None else through_month
+    elapsed = _weight(list(range(1, last + 1)))
     if not elapsed:
         return {}
-    # The months filled in, January to last month, spread evenly (projects.progress).
-    share = D(today.month - 1) / 12
+    # The months filled in, January to the last one, spread evenly (projects.progress).
+    share = D(last) / 12
     spent: dict[str, list[int]] = {}
     finished: dict[str, Decimal] = {}
     raw: dict[str, Decimal] = {}
     for spec in PROJECTS:
         schedule = project_schedule(spec, today)
-        months = _spent_months(schedule, year, today.month)
+        months = _spent_months(schedule, year, last + 1)
         if not months:
             continue
         spent[spec.code] = months

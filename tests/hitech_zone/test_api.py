@@ -340,11 +340,11 @@ def test_a_project_with_its_milestones_and_money_in_wan_as_strings(client, offic
     factories.MilestoneFactory(
         project=project, sequence=2, name="竣工", baseline_date=today + timedelta(days=90)
     )
-    factories.AnnualPlanFactory(
-        project=project, year=today.year, planned_investment=Decimal("20000")
-    )
+    # The year on show: last year's until the 1–2月 figures are due.
+    year = progress.reporting_period(today).year
+    factories.AnnualPlanFactory(project=project, year=year, planned_investment=Decimal("20000"))
     factories.MonthlyInvestmentFactory(
-        project=project, year=today.year, month=1, completed_amount=Decimal("5000.5")
+        project=project, year=year, month=1, completed_amount=Decimal("5000.5")
     )
     item = get(client, "/projects", official).json()["items"][0]
     assert item["total_investment"] == "100000.00"
@@ -485,7 +485,9 @@ def test_issue_filters_mirror_the_issue_list(client, official, own_project, othe
         project=own_project,
         status=Issue.Status.ASSIGNED,
         department=department,
-        deadline=today - timedelta(days=3),
+        # Long enough ago to be overdue whatever the day: a deadline on a holiday is due
+        # on the next working day, and no holiday run is longer than nine days.
+        deadline=today - timedelta(days=15),
         category=factories.issue_category(Issue.Category.HIRING),
     )
     raised = factories.IssueFactory(project=other_project)

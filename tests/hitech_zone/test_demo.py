@@ -14,6 +14,7 @@ from hitech_zone.demo import DEMO_PASSWORD, load_demo
 from hitech_zone.models import User
 from hitech_zone.permissions import Role
 from inspections.models import FollowUp, Issue, SiteVisit, VisitParticipant
+from projects import progress
 from projects.models import (
     AnnualPlan,
     Milestone,
@@ -350,9 +351,17 @@ def test_investment_somewhat_behind_time_elapsed(today):
     assert Decimal("0.85") <= completed["total"] / (Decimal("500000") * share) <= Decimal("0.95")
 
 
-def test_no_investment_reported_in_january():
+def test_in_january_the_new_year_has_no_figures_and_last_year_is_whole():
+    """On 3 January no month of the year has ended; the pages show last year's 1–12月,
+    so the demo gives last year its plans (50 亿元) and all twelve months."""
     load_demo(today=date(LAST_YEAR, 1, 3))
-    assert not MonthlyInvestment.objects.exists()
+    assert not MonthlyInvestment.objects.filter(year=LAST_YEAR).exists()
+    months = set(
+        MonthlyInvestment.objects.filter(year=LAST_YEAR - 1).values_list("month", flat=True)
+    )
+    assert months == set(range(1, 13))
+    plans = AnnualPlan.objects.filter(year=LAST_YEAR - 1).aggregate(total=Sum("planned_investment"))
+    assert plans["total"] == Decimal("500000")
 
 
 def test_most_projects_near_plan_a_few_far_behind():
@@ -449,13 +458,15 @@ def test_a_fresh_demo_has_projections_and_alerts_that_agree_with_the_lights(toda
 def test_the_demo_of_the_clock_s_day_has_real_months_and_a_full_dashboard(client):
     """Whatever the day (1 January and 31 December 23:59 included), the demo's figures
     lie in months that exist and have passed, and the leader's first page shows the
-    zone: its 28 projects, 152.5 亿元 in total and 50 亿元 planned for the year. On
-    1 January no month of the year has ended, so the year has no figures yet."""
+    zone: its 28 projects, 152.5 亿元 in total and 50 亿元 planned for the year on show
+    (last year's until the 1–2月 figures are due)."""
     today = timezone.localdate()
     load_demo()
 
     months = MonthlyInvestment.objects.values_list("year", "month")
-    assert months.exists() == (today.month > 1)
+    # In January the new year has no figures yet; the pages show last year's whole year.
+    assert months.filter(year=today.year).exists() == (today.month > 1)
+    assert months.filter(year=progress.reporting_period(today).year).exists()
     assert all(1 <= month <= 12 for _year, month in months)
     assert all((year, month) < (today.year, today.month) for year, month in months)
     for milestone in Milestone.objects.all():

@@ -5,6 +5,7 @@ import json
 from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 
+import chinese_calendar
 import pytest
 from django.utils import timezone
 
@@ -54,7 +55,13 @@ def current_month() -> periods.Period:
 def test_monthly_totals_are_the_database_totals(demo, django_assert_num_queries):
     period = current_month()
     year = period.start.year
-    with django_assert_num_queries(MONTHLY_QUERIES):
+    # A year the holiday package does not ship costs one more query: is it marked complete?
+    uncovered = 0
+    try:
+        chinese_calendar.is_workday(period.start)
+    except NotImplementedError:
+        uncovered = 1
+    with django_assert_num_queries(MONTHLY_QUERIES + uncovered):
         snapshot = snapshot_build(kind=periods.MONTHLY, period=period, as_of=timezone.now())
 
     summary = snapshot["summary"]

@@ -5,7 +5,7 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
-from projects import selectors
+from projects import progress, selectors
 from projects.models import Project
 from tests import factories
 
@@ -95,7 +95,7 @@ def test_zone_targets_show_only_beside_the_whole_zone(
     from projects.models import ZoneTarget
 
     ZoneTarget.objects.create(
-        year=today.year,
+        year=progress.reporting_period(today).year,
         project_count=28,
         total_investment=Decimal("1525000"),
         planned_investment=Decimal("500000"),
