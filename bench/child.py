@@ -53,8 +53,13 @@ def briefing(kind: str) -> dict:
     published = services.briefing_generate(briefing_id=requested.briefing.pk)
     seconds = time.perf_counter() - started
     assert published.status == Briefing.Status.PUBLISHED, published.error
+    from pypdf import PdfReader
+
+    with published.file.open("rb") as pdf:
+        pages = len(PdfReader(pdf).pages)
     return {
         "period": key,
+        "pages": pages,
         "seconds": round(seconds, 2),
         "peak_rss_mb": peak_rss_mb(),
         "rss_before_mb": baseline,

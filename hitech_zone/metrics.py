@@ -1,5 +1,6 @@
 """The operations figures for the metrics page and its Prometheus twin: queue lengths,
-task durations over the last 24 hours, briefing render times, heartbeat ages."""
+task durations over the last 24 hours, briefing render times, briefings stuck past their
+lease, heartbeat ages."""
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -20,6 +21,16 @@ class HeartbeatAge:
 
 
 @dataclass(frozen=True)
+class StuckBriefing:
+    briefing: object
+    # Since it was queued, or since its render started.
+    waiting_seconds: float
+
+
+BRIEFING_KINDS = ("monthly", "weekly")
+
+
+@dataclass(frozen=True)
 class Snapshot:
     now: datetime
     since: datetime
@@ -27,6 +38,11 @@ class Snapshot:
     tasks: list[selectors.TaskStats]
     briefings: list
     heartbeats: list[HeartbeatAge]
+    stuck: list[StuckBriefing]
+
+
+def _stuck_since(briefing) -> datetime:
+    return briefing.started_at if briefing.status == "rendering" else briefing.queued_at
 
 
 def snapshot(*, now: datetime | None = None) -> Snapshot:
@@ -40,6 +56,10 @@ def snapshot(*, now: datetime | None = None) -> Snapshot:
         heartbeats=[
             HeartbeatAge(beat.name, beat.last_seen, (now - beat.last_seen).total_seconds())
             for beat in selectors.heartbeat_list()
+        ],
+        stuck=[
+            StuckBriefing(briefing, (now - _stuck_since(briefing)).total_seconds())
+            for briefing in selectors.briefing_stuck_list(now=now)
         ],
     )
 
@@ -90,6 +110,16 @@ def prometheus_text(data: Snapshot) -> str:
     lines += [
         f'hitech_briefing_render_seconds{{kind="{_label(kind)}"}} {float(b.render_seconds):g}'
         for kind, b in sorted(latest.items())
+    ]
+    lines += [
+        "# HELP hitech_briefings_stuck Briefings queued or rendering past their lease.",
+        "# TYPE hitech_briefings_stuck gauge",
+    ]
+    # Every type, 0 included, so an alert rule sees the series before anything sticks.
+    lines += [
+        f'hitech_briefings_stuck{{kind="{kind}"}} '
+        f"{sum(1 for item in data.stuck if item.briefing.kind == kind)}"
+        for kind in BRIEFING_KINDS
     ]
     lines += [
         "# HELP hitech_heartbeat_age_seconds Seconds since a background process's heartbeat.",

@@ -59,6 +59,9 @@ OWN_PROJECTS = {
 }
 
 
+# Who reads a project's one-page brief (项目简报), for the projects they reach: not a
+# department, which sees a project only through its issues, not its plan and money.
+PROJECT_BRIEF_READERS = frozenset(ALL_PROJECTS[Action.VIEW] | OWN_PROJECTS[Action.VIEW])
 # Who reads the operations metrics (queues, task runs, heartbeats): officials and admins.
 METRICS_READERS = frozenset({Role.OFFICIAL, Role.ADMIN})
 # Who reads the audit log (sign-ins, refusals, imports, exports, briefing downloads).
@@ -192,6 +195,7 @@ def role_context(request) -> dict[str, Any]:
         "user_role_labels": [role.label for role in Role if role in roles],
         "can_edit_any": bool(roles & ALL_PROJECTS[Action.EDIT]),
         "can_read_briefings": bool(roles & ALL_PROJECTS[Action.VIEW]),
+        "can_read_project_briefs": bool(roles & PROJECT_BRIEF_READERS),
         "can_admin": Role.ADMIN in roles,
         "can_see_metrics": bool(roles & METRICS_READERS),
         "can_read_audit": bool(roles & AUDIT_READERS),

@@ -3,6 +3,7 @@ environment variable; the README lists them all."""
 
 import os
 from datetime import timedelta
+from decimal import Decimal
 from pathlib import Path
 
 import dj_database_url
@@ -419,6 +420,32 @@ BRIEFING_CATCH_UP_ON_START = env_bool("BRIEFING_CATCH_UP_ON_START", True)
 # how many more there are. A city's week can hold thousands of overdue issues: all of them
 # made a 40-page, half-minute PDF that no leader reads. 0 prints them all.
 BRIEFING_LIST_ROWS = int(os.environ.get("BRIEFING_LIST_ROWS", "100"))
+# Above this many projects the monthly briefing does not print its register: the whole
+# register comes with it as an .xlsx (on the briefing's page and in the e-mail).
+BRIEFING_REGISTER_PRINT_MAX = int(os.environ.get("BRIEFING_REGISTER_PRINT_MAX", "60"))
+# 提请领导协调 (reports.briefings.decisions): an issue waiting on its department enters
+# the leader's decisions when more than this many working days overdue; the answer is
+# needed this many working days after the data cut-off; at most this many items (0: all).
+BRIEFING_DECISION_OVERDUE_WORKDAYS = int(os.environ.get("BRIEFING_DECISION_OVERDUE_WORKDAYS", "5"))
+BRIEFING_DECISION_RESPONSE_WORKDAYS = int(
+    os.environ.get("BRIEFING_DECISION_RESPONSE_WORKDAYS", "5")
+)
+BRIEFING_DECISION_ITEMS = int(os.environ.get("BRIEFING_DECISION_ITEMS", "7"))
+# The monthly's printed lists, so that it stays within 8 A4 pages at any scale: projects
+# behind 序时, open issues in the 问题清单, issues closed in the month, visits. The
+# snapshot keeps every row; the rest are in the attached register (.xlsx) or the app.
+BRIEFING_MONTHLY_BEHIND_ROWS = int(os.environ.get("BRIEFING_MONTHLY_BEHIND_ROWS", "20"))
+BRIEFING_MONTHLY_OPEN_ISSUE_ROWS = int(os.environ.get("BRIEFING_MONTHLY_OPEN_ISSUE_ROWS", "25"))
+BRIEFING_MONTHLY_CLOSED_ISSUE_ROWS = int(os.environ.get("BRIEFING_MONTHLY_CLOSED_ISSUE_ROWS", "10"))
+BRIEFING_MONTHLY_VISIT_ROWS = int(os.environ.get("BRIEFING_MONTHLY_VISIT_ROWS", "6"))
+BRIEFING_MONTHLY_RANKING_ROWS = int(os.environ.get("BRIEFING_MONTHLY_RANKING_ROWS", "10"))
+# 红黑榜: a park or department at the top of its ranking is on the red list when at least
+# this far ahead of 序时 (points) and with at least this 办结率 (%); the one at the bottom
+# is on the black list when this far behind 序时 or below this 办结率.
+BRIEFING_RED_LIST_POINTS = Decimal(os.environ.get("BRIEFING_RED_LIST_POINTS", "0"))
+BRIEFING_RED_LIST_CLOSURE = Decimal(os.environ.get("BRIEFING_RED_LIST_CLOSURE", "80"))
+BRIEFING_BLACK_LIST_POINTS = Decimal(os.environ.get("BRIEFING_BLACK_LIST_POINTS", "-10"))
+BRIEFING_BLACK_LIST_CLOSURE = Decimal(os.environ.get("BRIEFING_BLACK_LIST_CLOSURE", "60"))
 # ---------------------------------------------------------------- spreadsheet import
 # An uploaded workbook is refused above this size, above this size once its zip members
 # are expanded (a zip bomb), or with more filled rows than this.

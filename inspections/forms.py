@@ -91,6 +91,13 @@ class SiteVisitForm(InputRulesMixin, forms.Form):
     notes = forms.CharField(
         label=_("Notes"), required=False, max_length=5000, widget=forms.Textarea(attrs={"rows": 5})
     )
+    leader_instruction = forms.CharField(
+        label=_("Leader's instruction"),
+        required=False,
+        max_length=2000,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        help_text=_("What the visiting leader asked for (领导指示), as said on site."),
+    )
     photos = MultipleFileField(
         label=_("Photos"),
         required=False,

@@ -50,6 +50,8 @@ class SiteVisit(models.Model):
     )
     visited_on = models.DateField(_("date of visit"))
     notes = models.TextField(_("notes"), blank=True)
+    # 领导指示/批示: what the visiting leader asked for, printed in full in the briefings.
+    leader_instruction = models.TextField(_("leader's instruction"), blank=True)
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, models.PROTECT, related_name="+", verbose_name=_("recorded by")
     )

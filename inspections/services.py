@@ -4,7 +4,7 @@ the role of who takes it, records a follow-up (who, when, comment) and, in the s
 transaction, the notification job (`hitech_zone.outbox`), sent to a worker once it commits."""
 
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 
 from django.core.exceptions import NON_FIELD_ERRORS, PermissionDenied, ValidationError
 from django.db import transaction
@@ -126,8 +126,12 @@ def issue_raise(
     description: str = "",
     severity: str = Issue.Severity.NORMAL,
     site_visit: SiteVisit | None = None,
+    now: datetime | None = None,
 ) -> Issue:
+    """Raise an issue; `now` (default: this moment) is for records of an earlier day, such
+    as the demo's history."""
     permissions.get_for(by, Project.objects.all(), Action.EDIT, pk=project.pk)
+    now = now or timezone.now()
     issue = Issue(
         project=project,
         site_visit=site_visit,
@@ -136,10 +140,11 @@ def issue_raise(
         category_id=category if isinstance(category, str) else category.code,
         severity=severity,
         raised_by=by,
-        raised_at=timezone.now(),
+        raised_at=now,
     )
     issue.full_clean()
     issue._history_user = by
+    issue._history_date = now
     issue.save()
     FollowUp.objects.create(
         issue=issue,
@@ -162,14 +167,16 @@ def issue_transition(
     deadline: date | None = None,
     owner: str = "",
     result: str = "",
+    now: datetime | None = None,
 ) -> Issue:
-    """Take one step of the life cycle, or refuse with a message that says why."""
+    """Take one step of the life cycle, or refuse with a message that says why. `now`
+    (default: this moment) is for records of an earlier day, such as the demo's history."""
     transition = TRANSITIONS.get(name)
     if transition is None:
         raise TransitionRefused(gettext("Unknown step."))
     issue = Issue.objects.select_for_update().get(pk=issue.pk)
     _check(issue, by, transition)
-    now = timezone.now()
+    now = now or timezone.now()
     errors: dict[str, str] = {}
     if name == "assign":
         if department is None:
@@ -193,6 +200,7 @@ def issue_transition(
     issue.closed_at = now if transition.target == Status.CLOSED else None
     issue.full_clean()
     issue._history_user = by
+    issue._history_date = now
     issue.save()
     follow_up = FollowUp.objects.create(
         issue=issue,
@@ -230,6 +238,7 @@ def site_visit_record(
     by,
     submission_key,
     notes: str = "",
+    leader_instruction: str = "",
     visitors: list[tuple[str, str]] = (),
     contacts: list[tuple[str, str]] = (),
     issues: list[dict] = (),
@@ -244,7 +253,7 @@ def site_visit_record(
     permissions.get_for(by, Project.objects.all(), Action.EDIT, pk=project.pk)
     if visited_on > timezone.localdate():
         raise ValidationError({"visited_on": gettext("A visit cannot be dated in the future.")})
-    if not (notes.strip() or issues or photos):
+    if not (notes.strip() or leader_instruction.strip() or issues or photos):
         raise ValidationError(
             gettext("An empty visit is not recorded: add notes, an issue or a photo.")
         )
@@ -264,6 +273,7 @@ def site_visit_record(
         by=by,
         submission_key=submission_key,
         notes=notes,
+        leader_instruction=leader_instruction,
         visitors=visitors,
         contacts=contacts,
         issues=issues,
@@ -280,6 +290,7 @@ def _site_visit_create(
     by,
     submission_key,
     notes,
+    leader_instruction,
     visitors,
     contacts,
     issues,
@@ -290,6 +301,7 @@ def _site_visit_create(
         project=project,
         visited_on=visited_on,
         notes=notes.strip(),
+        leader_instruction=leader_instruction.strip(),
         created_by=by,
         idempotency_key=submission_key,
     )

@@ -257,6 +257,7 @@ def visit_create(request: HttpRequest) -> HttpResponse:
                     by=request.user,
                     submission_key=data["submission_key"],
                     notes=data["notes"],
+                    leader_instruction=data["leader_instruction"],
                     visitors=form.people(data["visitors"]),
                     contacts=form.people(data["contacts"]),
                     issues=[

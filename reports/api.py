@@ -7,6 +7,7 @@ from datetime import date, datetime
 
 from django.http import FileResponse, Http404, HttpRequest
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from ninja import Field, Path, Router, Schema
 from ninja.errors import HttpError
@@ -15,8 +16,9 @@ from ninja.pagination import paginate
 from hitech_zone import permissions
 from hitech_zone.api_types import MAX_ID, PageNumber, choice, errors
 from projects.api import ProjectRef
-from reports import selectors, services
+from reports import brief_views, selectors, services
 from reports.alerts import alert_message
+from reports.briefings import project_brief as project_briefs
 from reports.models import Alert, Briefing
 
 logger = logging.getLogger(__name__)
@@ -161,3 +163,32 @@ def briefing_pdf(request: HttpRequest, briefing_id: int = Path(..., ge=1, le=MAX
     response["X-Content-Type-Options"] = "nosniff"
     services.briefing_download_record(request, fmt="pdf", briefing=briefing)
     return response
+
+
+@router.get(
+    "/projects/{code}/brief.pdf",
+    response=errors(401, 403, 404, 422),
+    summary="A project's one-page brief (PDF)",
+    operation_id="project_brief_pdf",
+    url_name="project_brief_pdf",
+    openapi_extra={
+        "responses": {
+            "200": {
+                "description": "The brief: one A4 page.",
+                "content": {"application/pdf": {"schema": {"type": "string", "format": "binary"}}},
+            }
+        }
+    },
+)
+def project_brief_pdf(
+    request: HttpRequest,
+    code: str = Path(..., min_length=1, max_length=30, pattern=r"^[^\x00/]+$", example="GX-001"),
+):
+    """The project's 项目简报 as of today, as on the project page: a project manager's own
+    projects (404 for others), every project for officials and leaders; 403 for the
+    roles that read no brief (departments)."""
+    today = timezone.localdate()
+    project = project_briefs.brief_project(request.auth, code, as_of=today)
+    return brief_views.brief_response(
+        request, project_briefs.project_brief(request.auth, project, today)
+    )

@@ -13,10 +13,17 @@ from projects.lights import Light
 from reports.selectors import Dashboard
 
 LIGHT_COLOURS = {
-    Light.RED: charts.RED,
-    Light.YELLOW: charts.YELLOW,
-    Light.GREEN: charts.GREEN,
-    Light.UNASSESSED: charts.MUTED,
+    Light.RED: charts.LIGHT_RED,
+    Light.YELLOW: charts.LIGHT_YELLOW,
+    Light.GREEN: charts.LIGHT_GREEN,
+    Light.UNASSESSED: charts.LIGHT_NONE,
+}
+# The same shapes as the lights in the tables (● ▲ ■ ○), for a black-and-white print.
+LIGHT_SHAPES = {
+    Light.RED: "dot",
+    Light.YELLOW: "triangle",
+    Light.GREEN: "square",
+    Light.UNASSESSED: "circle",
 }
 
 
@@ -85,7 +92,14 @@ def lights_chart(lights: Sequence[tuple[str, str, int]]) -> charts.StackedBar:
         title=_("Projects by warning light"),
         description=", ".join(f"{label} {count}" for _value, label, count in lights),
         segments=[
-            charts.Segment(str(label), count, LIGHT_COLOURS[Light(value)])
+            charts.Segment(
+                str(label),
+                count,
+                LIGHT_COLOURS[Light(value)],
+                LIGHT_SHAPES[Light(value)],
+                # The pale 'not assessed' fill needs an edge on white paper.
+                charts.AXIS if value == Light.UNASSESSED else "",
+            )
             for value, label, count in lights
         ],
     )

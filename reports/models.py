@@ -6,6 +6,8 @@ severity is part of what it says: when a yellow signal turns red, the yellow ale
 resolved and a red one opens, so the alerts open at any moment give that moment's light.
 """
 
+from datetime import timedelta
+
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
@@ -151,8 +153,38 @@ class SlipDetectionRun(models.Model):
         return f"{self.finished_at:%Y-%m-%d %H:%M:%S} ({len(self.skipped)} skipped)"
 
 
+def _briefing_stem(briefing: "Briefing") -> str:
+    # Previews all have version 0: their row id keeps their files apart.
+    if briefing.is_preview:
+        return f"briefings/{briefing.kind}/{briefing.period}-preview-{briefing.pk}"
+    return f"briefings/{briefing.kind}/{briefing.period}-v{briefing.version}"
+
+
 def briefing_path(briefing: "Briefing", filename: str) -> str:
-    return f"briefings/{briefing.kind}/{briefing.period}-v{briefing.version}.pdf"
+    return f"{_briefing_stem(briefing)}.pdf"
+
+
+def briefing_register_path(briefing: "Briefing", filename: str) -> str:
+    return f"{_briefing_stem(briefing)}-register.xlsx"
+
+
+class BriefingQuerySet(models.QuerySet):
+    def versions(self) -> "BriefingQuerySet":
+        """Briefings that count as versions of their period: every one but previews."""
+        return self.filter(is_preview=False)
+
+    def stuck(self, *, now, lease_seconds: int | None = None) -> "BriefingQuerySet":
+        """Jobs still queued or rendering past their lease (BRIEFING_RENDER_LEASE_SECONDS):
+        their message or their worker was lost."""
+        lease = timedelta(
+            seconds=settings.BRIEFING_RENDER_LEASE_SECONDS
+            if lease_seconds is None
+            else lease_seconds
+        )
+        return self.filter(
+            Q(status=Briefing.Status.QUEUED, queued_at__lt=now - lease)
+            | Q(status=Briefing.Status.RENDERING, started_at__lt=now - lease)
+        )
 
 
 class Briefing(models.Model):
@@ -182,11 +214,18 @@ class Briefing(models.Model):
     period_start = models.DateField(_("period start"))
     period_end = models.DateField(_("period end"))
     version = models.PositiveSmallIntegerField(_("version"), default=1)
+    # "Generate now" for a period not yet over: figures so far, watermarked, version 0.
+    # Never a version of the period: not delivered, never in the way of the schedule.
+    is_preview = models.BooleanField(_("preview"), default=False)
     status = models.CharField(_("status"), max_length=10, choices=Status, default=Status.QUEUED)
     trigger = models.CharField(_("trigger"), max_length=10, choices=Trigger)
     # The moment the figures are taken from; re-rendering as of it gives the same figures.
     as_of = models.DateTimeField(_("data as of"))
     file = models.FileField(_("PDF"), upload_to=briefing_path, blank=True)
+    # The monthly's whole register when it is too long to print (BRIEFING_REGISTER_PRINT_MAX).
+    register_file = models.FileField(
+        _("register (.xlsx)"), upload_to=briefing_register_path, blank=True
+    )
     pdf_sha256 = models.CharField(_("PDF SHA-256"), max_length=64, blank=True)
     snapshot_sha256 = models.CharField(_("data SHA-256"), max_length=64, blank=True)
     snapshot = models.JSONField(_("data snapshot"), null=True, blank=True)
@@ -210,19 +249,29 @@ class Briefing(models.Model):
     attempts = models.PositiveSmallIntegerField(_("attempts"), default=0)
     error = models.TextField(_("error"), blank=True)
 
+    objects = BriefingQuerySet.as_manager()
+
     class Meta:
         ordering = ["-period_start", "kind", "-version"]
         verbose_name = _("briefing")
         verbose_name_plural = _("briefings")
         constraints = [
             models.UniqueConstraint(
-                fields=["kind", "period", "version"], name="briefing_unique_version"
+                fields=["kind", "period", "version"],
+                condition=Q(is_preview=False),
+                name="briefing_unique_version",
             ),
-            # One job per period at a time: pressing "generate" twice runs one job.
+            # One job per period at a time: pressing "generate" twice runs one job. A
+            # preview has a lane of its own, so it never holds up the scheduled version.
             models.UniqueConstraint(
                 fields=["kind", "period"],
-                condition=Q(status__in=["queued", "rendering"]),
+                condition=Q(status__in=["queued", "rendering"], is_preview=False),
                 name="briefing_one_in_flight",
+            ),
+            models.UniqueConstraint(
+                fields=["kind", "period"],
+                condition=Q(status__in=["queued", "rendering"], is_preview=True),
+                name="briefing_one_preview_in_flight",
             ),
             models.CheckConstraint(
                 condition=Q(period_end__gte=models.F("period_start")),
@@ -231,7 +280,16 @@ class Briefing(models.Model):
         ]
 
     def __str__(self) -> str:
+        if self.is_preview:
+            return f"{self.get_kind_display()} {self.period} ({_('preview')})"
         return f"{self.get_kind_display()} {self.period} v{self.version}"
+
+    @property
+    def download_stem(self) -> str:
+        """The name a download of its files is offered under, without the extension."""
+        if self.is_preview:
+            return f"{self.kind}-{self.period}-preview-{self.pk}"
+        return f"{self.kind}-{self.period}-v{self.version}"
 
 
 class BriefingSubscription(models.Model):

@@ -33,14 +33,12 @@ class Period:
 
     @property
     def label(self) -> str:
+        """The period's name on the briefing, its e-mail and the lists: 2026年第48期 (a
+        weekly briefing is numbered by its ISO week, as a bulletin by its issue) or
+        2026年11月. The key ('2026-W48') stays for addresses and storage."""
         if self.kind == WEEKLY:
             year, week, _day = self.start.isocalendar()
-            return _("Week %(week)d of %(year)d (%(start)s to %(end)s)") % {
-                "week": week,
-                "year": year,
-                "start": self.start.isoformat(),
-                "end": self.end.isoformat(),
-            }
+            return _("Week %(week)d, %(year)d") % {"week": week, "year": year}
         return _("%(year)d-%(month)02d") % {"year": self.start.year, "month": self.start.month}
 
     def next(self) -> "Period":

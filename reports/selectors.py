@@ -2,9 +2,11 @@
 
 from collections import Counter
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 
+from django.conf import settings
 from django.db.models import Case, Count, Q, QuerySet, When
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from hitech_zone import outbox, permissions
@@ -159,23 +161,61 @@ def dashboard(*, user, as_of: date, period: progress.ReportingPeriod | None = No
 # ---------------------------------------------------------------- briefings and alerts
 
 
-def briefing_list_all() -> QuerySet[Briefing]:
+def briefing_list_all(*, with_previews: bool = False) -> QuerySet[Briefing]:
     """Every briefing without its data snapshot: newest period first, then by type and
-    newest version."""
+    newest version. Previews (periods not yet over) only when asked for: they are no
+    version of their period."""
+    briefings = Briefing.objects.all() if with_previews else Briefing.objects.versions()
     return (
-        Briefing.objects.select_related("requested_by")
+        briefings.select_related("requested_by")
         .defer("snapshot")
         .order_by("-period_start", "kind", "-version", "-pk")
     )
 
 
-def briefing_list(*, limit: int = 200) -> list[Briefing]:
-    return list(briefing_list_all()[:limit])
+def briefing_list(*, limit: int = 200, now=None) -> list[Briefing]:
+    """The briefings page's rows, previews among them, each marked by
+    `briefing_mark_stuck`."""
+    now = now or timezone.now()
+    return [
+        briefing_mark_stuck(briefing, now=now)
+        for briefing in briefing_list_all(with_previews=True)[:limit]
+    ]
+
+
+def briefing_mark_stuck(briefing: Briefing, *, now: datetime | None = None) -> Briefing:
+    """The briefing with `stuck_for` (a timedelta, or None when it is not stuck) and
+    `stuck_minutes`, for the pages."""
+    briefing.stuck_for = briefing_stuck_for(briefing=briefing, now=now)
+    briefing.stuck_minutes = (
+        int(briefing.stuck_for.total_seconds() // 60) if briefing.stuck_for else None
+    )
+    return briefing
+
+
+def briefing_stuck_for(*, briefing: Briefing, now: datetime | None = None) -> timedelta | None:
+    """How long a briefing has been queued or rendering, once that is past its lease
+    (BRIEFING_RENDER_LEASE_SECONDS, the rule of `Briefing.objects.stuck`); None while it
+    is not stuck."""
+    now = now or timezone.now()
+    since = {
+        Briefing.Status.QUEUED: briefing.queued_at,
+        Briefing.Status.RENDERING: briefing.started_at,
+    }.get(briefing.status)
+    if since is None:
+        return None
+    waited = now - since
+    return waited if waited > timedelta(seconds=settings.BRIEFING_RENDER_LEASE_SECONDS) else None
+
+
+def briefing_stuck_count(*, now: datetime | None = None) -> int:
+    return Briefing.objects.stuck(now=now or timezone.now()).count()
 
 
 def briefing_versions(*, briefing: Briefing) -> list[Briefing]:
     return list(
-        Briefing.objects.filter(kind=briefing.kind, period=briefing.period)
+        Briefing.objects.versions()
+        .filter(kind=briefing.kind, period=briefing.period)
         .defer("snapshot")
         .order_by("-version")
     )

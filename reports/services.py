@@ -2,7 +2,9 @@
 
 A briefing row is the durable record of a job. It is created `queued` with the moment its
 figures are taken from (`as_of`), becomes `rendering` while a worker builds it, and
-`published` once its PDF is stored whole. Renders are idempotent: a job delivered twice (a
+`published` once its PDF is stored whole. A person asking for a period that has not
+ended gets a preview: the figures so far, watermarked, version 0, never delivered and
+never counted as the period's briefing. Renders are idempotent: a job delivered twice (a
 worker killed mid-render, two beats by mistake, a double click) finds the row already
 published, or waits on its lock, and produces nothing twice.
 """
@@ -11,7 +13,7 @@ import hashlib
 import logging
 import time
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
@@ -22,8 +24,9 @@ from django.db.models import Max
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
-from hitech_zone import audit, outbox
-from reports import briefings, periods
+from hitech_zone import audit, outbox, spreadsheets
+from reports import briefings, periods, selectors
+from reports.briefings import register_xlsx, render
 from reports.models import Briefing, BriefingDelivery, BriefingSubscription
 
 logger = logging.getLogger(__name__)
@@ -34,6 +37,14 @@ Status = Briefing.Status
 
 class BriefingError(Exception):
     """A render that cannot succeed by trying again (as opposed to a transient fault)."""
+
+
+class BriefingNotStuck(BriefingError):
+    """A retry asked for a briefing that is not stuck (running within its lease, or done)."""
+
+
+# A person asking, as against the schedule and the catch-up.
+ASKED_BY_A_PERSON = (Trigger.MANUAL, Trigger.COMMAND)
 
 
 @dataclass(frozen=True)
@@ -69,6 +80,8 @@ def briefing_request(
     - Asked for by a person when the period is published, it is a re-issue: the next
       version, with figures as of now.
     - A failed render is tried again in place.
+    - Asked for by a person before the period has ended, it is a preview (version 0):
+      one in flight per period, and invisible to all of the above.
 
     `enqueue=False` leaves the render to the caller (the command renders in-process).
     """
@@ -84,8 +97,16 @@ def briefing_request(
     raise BriefingError(_("Could not queue the briefing; try again."))
 
 
+def _is_preview(period: periods.Period, trigger: str, now: datetime) -> bool:
+    # Until its last day is over a period's figures are still moving: a version frozen
+    # now would stand in for the whole period and stop the schedule from making it.
+    return trigger in ASKED_BY_A_PERSON and period.end >= timezone.localdate(now)
+
+
 def _request(kind, period, trigger, by, reissue_reason, now, enqueue) -> Requested:
-    existing = Briefing.objects.select_for_update().filter(kind=kind, period=period.key)
+    if _is_preview(period, trigger, now):
+        return _request_preview(kind, period, trigger, by, now, enqueue)
+    existing = Briefing.objects.select_for_update().filter(kind=kind, period=period.key).versions()
     in_flight = existing.filter(status__in=Briefing.IN_FLIGHT).first()
     if in_flight:
         return Requested(in_flight, created=False)
@@ -97,7 +118,9 @@ def _request(kind, period, trigger, by, reissue_reason, now, enqueue) -> Request
     if failed and not published:
         failed.status = Status.QUEUED
         failed.error = ""
-        failed.save(update_fields=["status", "error"])
+        # Its lease runs from now, or it would show as stuck the moment it is queued.
+        failed.queued_at = now
+        failed.save(update_fields=["status", "error", "queued_at"])
         if enqueue:
             _enqueue(failed.pk)
         return Requested(failed, created=True)
@@ -112,6 +135,30 @@ def _request(kind, period, trigger, by, reissue_reason, now, enqueue) -> Request
         as_of=now,
         requested_by=by if getattr(by, "pk", None) else None,
         reissue_reason=reissue_reason if published else "",
+    )
+    if enqueue:
+        _enqueue(briefing.pk)
+    return Requested(briefing, created=True)
+
+
+def _request_preview(kind, period, trigger, by, now, enqueue) -> Requested:
+    in_flight = (
+        Briefing.objects.select_for_update()
+        .filter(kind=kind, period=period.key, is_preview=True, status__in=Briefing.IN_FLIGHT)
+        .first()
+    )
+    if in_flight:
+        return Requested(in_flight, created=False)
+    briefing = Briefing.objects.create(
+        kind=kind,
+        period=period.key,
+        period_start=period.start,
+        period_end=period.end,
+        version=0,
+        is_preview=True,
+        trigger=trigger,
+        as_of=now,
+        requested_by=by if getattr(by, "pk", None) else None,
     )
     if enqueue:
         _enqueue(briefing.pk)
@@ -136,8 +183,11 @@ def _claim(briefing_id: int) -> Briefing | None:
 
 
 def _previous_version(briefing: Briefing) -> Briefing | None:
+    if briefing.is_preview:
+        return None
     return (
-        Briefing.objects.filter(
+        Briefing.objects.versions()
+        .filter(
             kind=briefing.kind,
             period=briefing.period,
             status=Status.PUBLISHED,
@@ -154,6 +204,8 @@ class Rendered:
     snapshot_sha256: str
     changes: list[str]
     pdf: bytes
+    # The whole register as .xlsx, for a monthly too long to print it; else None.
+    register: bytes | None = None
 
 
 def briefing_render(*, briefing: Briefing, generated_at: datetime) -> Rendered:
@@ -176,8 +228,12 @@ def briefing_render(*, briefing: Briefing, generated_at: datetime) -> Rendered:
             generated_at=generated_at,
             version=briefing.version,
             changes=changes,
+            preview_document=briefing.is_preview,
         )
-    return Rendered(snapshot, briefings.snapshot_digest(snapshot), changes, pdf)
+        register = (
+            register_xlsx.register_xlsx(snapshot) if render.register_attached(snapshot) else None
+        )
+    return Rendered(snapshot, briefings.snapshot_digest(snapshot), changes, pdf, register)
 
 
 def briefing_generate(*, briefing_id: int) -> Briefing:
@@ -193,13 +249,9 @@ def briefing_generate(*, briefing_id: int) -> Briefing:
         briefing = Briefing.objects.select_for_update().get(pk=briefing_id)
         if briefing.status == Status.PUBLISHED:
             return briefing
-        name = Briefing.file.field.generate_filename(briefing, "briefing.pdf")
-        # A render killed half-way may have left a partial file under the same name:
-        # replace it. The row only says published once the whole file is stored.
-        storage = briefing.file.storage
-        if storage.exists(name):
-            storage.delete(name)
-        briefing.file.save(name, ContentFile(rendered.pdf), save=False)
+        _store(briefing.file, "briefing.pdf", rendered.pdf)
+        if rendered.register is not None:
+            _store(briefing.register_file, "register.xlsx", rendered.register)
         briefing.pdf_sha256 = hashlib.sha256(rendered.pdf).hexdigest()
         briefing.snapshot = rendered.snapshot
         briefing.snapshot_sha256 = rendered.snapshot_sha256
@@ -209,12 +261,23 @@ def briefing_generate(*, briefing_id: int) -> Briefing:
         briefing.render_seconds = round(time.monotonic() - started, 3)
         briefing.error = ""
         briefing.save()
-        _enqueue_delivery(briefing_id)
+        if not briefing.is_preview:
+            _enqueue_delivery(briefing_id)
     logger.info(
         "briefing published",
         extra={"briefing": str(briefing), "seconds": float(briefing.render_seconds)},
     )
     return briefing
+
+
+def _store(field_file, filename: str, content: bytes) -> None:
+    name = field_file.field.generate_filename(field_file.instance, filename)
+    # A render killed half-way may have left a partial file under the same name:
+    # replace it. The row only says published once the whole file is stored.
+    storage = field_file.storage
+    if storage.exists(name):
+        storage.delete(name)
+    field_file.save(name, ContentFile(content), save=False)
 
 
 def _enqueue_delivery(briefing_id: int) -> None:
@@ -231,10 +294,11 @@ def briefing_fail(*, briefing_id: int, error: str) -> None:
 
 
 def briefing_deliver(*, briefing_id: int) -> int:
-    """E-mail a published briefing, PDF attached, to each subscriber of its type who has
-    an address and has not had it yet. The delivery row and the send share a
-    transaction, so a failed send is tried again and a sent one is not repeated."""
-    briefing = Briefing.objects.get(pk=briefing_id, status=Status.PUBLISHED)
+    """E-mail a published briefing, PDF attached (and its register's .xlsx when it has
+    one), to each subscriber of its type who has an address and has not had it yet. The
+    delivery row and the send share a transaction, so a failed send is tried again and
+    a sent one is not repeated. Previews are never sent."""
+    briefing = Briefing.objects.versions().get(pk=briefing_id, status=Status.PUBLISHED)
     readers = (
         get_user_model()
         .objects.filter(briefing_subscriptions__kind=briefing.kind, is_active=True, email__gt="")
@@ -243,6 +307,10 @@ def briefing_deliver(*, briefing_id: int) -> int:
     )
     pdf = briefing.file.read()
     briefing.file.close()
+    register = None
+    if briefing.register_file:
+        register = briefing.register_file.read()
+        briefing.register_file.close()
     sent = 0
     with translation.override(settings.LANGUAGE_CODE):
         title = _("%(kind)s %(period)s") % {
@@ -267,6 +335,12 @@ def briefing_deliver(*, briefing_id: int) -> int:
                     to=[reader.email],
                 )
                 message.attach(f"{briefing.kind}-{briefing.period}.pdf", pdf, "application/pdf")
+                if register is not None:
+                    message.attach(
+                        f"{briefing.kind}-{briefing.period}-register.xlsx",
+                        register,
+                        spreadsheets.XLSX_CONTENT_TYPE,
+                    )
                 message.send()
                 sent += 1
     return sent
@@ -297,7 +371,8 @@ def briefings_catch_up(*, now: datetime | None = None) -> list[int]:
             continue
         wanted = periods.recent_complete(kind, today, count)
         present = set(
-            Briefing.objects.filter(kind=kind, period__in=[p.key for p in wanted])
+            Briefing.objects.versions()
+            .filter(kind=kind, period__in=[p.key for p in wanted])
             .exclude(status=Status.FAILED)
             .values_list("period", flat=True)
         )
@@ -308,15 +383,39 @@ def briefings_catch_up(*, now: datetime | None = None) -> list[int]:
                 )
                 if requested.created:
                     queued.append(requested.briefing.pk)
-    lease = timedelta(seconds=settings.BRIEFING_RENDER_LEASE_SECONDS)
-    stuck = Briefing.objects.filter(
-        status=Status.QUEUED, queued_at__lt=now - lease
-    ) | Briefing.objects.filter(status=Status.RENDERING, started_at__lt=now - lease)
+    stuck = Briefing.objects.stuck(now=now).exclude(pk__in=queued)
     for briefing_id in stuck.values_list("pk", flat=True):
-        with transaction.atomic():
-            _enqueue(briefing_id)
+        try:
+            briefing_retry(briefing_id=briefing_id, now=now)
+        except BriefingNotStuck:
+            continue  # someone retried it meanwhile
         queued.append(briefing_id)
     return queued
+
+
+def briefing_retry(*, briefing_id: int, by=None, now: datetime | None = None) -> Briefing:
+    """Queue again a briefing stuck past its lease (its message or its worker was lost).
+
+    Refused (BriefingNotStuck) for any other: one still within its lease may yet finish,
+    and queuing it again would render it twice. The retried job's lease starts afresh,
+    so a second press, or the catch-up, finds it no longer stuck."""
+    now = now or timezone.now()
+    with transaction.atomic():
+        briefing = Briefing.objects.select_for_update().get(pk=briefing_id)
+        if selectors.briefing_stuck_for(briefing=briefing, now=now) is None:
+            raise BriefingNotStuck(
+                _("This briefing is not stuck (%(status)s); it was not queued again.")
+                % {"status": briefing.get_status_display()}
+            )
+        briefing.status = Status.QUEUED
+        briefing.queued_at = now
+        briefing.save(update_fields=["status", "queued_at"])
+        _enqueue(briefing.pk)
+    logger.warning(
+        "briefing queued again past its lease",
+        extra={"briefing": str(briefing), "by": getattr(by, "pk", None)},
+    )
+    return briefing
 
 
 def briefing_scheduled(*, kind: str, now: datetime | None = None) -> Requested:
@@ -330,8 +429,8 @@ def briefing_download_record(
     request, *, fmt: str, briefing: Briefing | None = None, kind: str = "", period: str = ""
 ):
     """The audit-log entry for reading a briefing: which one (id, period, version) and in
-    which form: "pdf", "html" (the preview of a published one) or "html-live" (what a
-    briefing of the period would say now, which has no row)."""
+    which form: "pdf", "xlsx" (a monthly's register), "html" (the preview of a published
+    one) or "html-live" (what a briefing of the period would say now, which has no row)."""
     detail: dict = {"format": fmt}
     if briefing is not None:
         detail.update(

@@ -147,15 +147,19 @@ def briefing_generate(request: HttpRequest) -> HttpResponse:
         return render(
             request,
             "reports/briefing_detail.html#briefing-status",
-            {
-                "briefing": briefing,
-                "joined": not requested.created,
-                "waits_for_broker": selectors.briefing_waits_for_broker(briefing=briefing),
-            },
+            {**_status_context(request, briefing), "joined": not requested.created},
         )
     if not requested.created:
         messages.info(request, _("This briefing was already being prepared; here it is."))
     return redirect("briefing_detail", pk=briefing.pk)
+
+
+def _status_context(request: HttpRequest, briefing: Briefing) -> dict:
+    return {
+        "briefing": selectors.briefing_mark_stuck(briefing),
+        "waits_for_broker": selectors.briefing_waits_for_broker(briefing=briefing),
+        "can_generate": permissions.sees_all_projects(request.user, Action.EDIT),
+    }
 
 
 @require_GET
@@ -171,11 +175,33 @@ def briefing_detail(request: HttpRequest, pk: int) -> HttpResponse:
         request,
         template,
         {
-            "briefing": briefing,
+            **_status_context(request, briefing),
             "versions": selectors.briefing_versions(briefing=briefing),
-            "waits_for_broker": selectors.briefing_waits_for_broker(briefing=briefing),
         },
     )
+
+
+@require_POST
+def briefing_retry(request: HttpRequest, pk: int) -> HttpResponse:
+    """Queue again a briefing stuck past its lease; any other is refused, with why."""
+    _require_publisher(request.user)
+    briefing = get_object_or_404(Briefing, pk=pk)
+    refusal = ""
+    try:
+        briefing = services.briefing_retry(briefing_id=briefing.pk, by=request.user)
+    except services.BriefingNotStuck as error:
+        refusal = str(error)
+    if request.htmx:
+        return render(
+            request,
+            "reports/briefing_detail.html#briefing-status",
+            {**_status_context(request, briefing), "refusal": refusal, "retried": not refusal},
+        )
+    if refusal:
+        messages.error(request, refusal)
+    else:
+        messages.success(request, _("The briefing is queued again."))
+    return redirect("briefing_detail", pk=briefing.pk)
 
 
 @require_GET
@@ -186,11 +212,28 @@ def briefing_download(request: HttpRequest, pk: int) -> FileResponse:
     response = FileResponse(
         briefing.file.open("rb"),
         as_attachment=True,
-        filename=f"{briefing.kind}-{briefing.period}-v{briefing.version}.pdf",
+        filename=f"{briefing.download_stem}.pdf",
         content_type="application/pdf",
     )
     response["X-Content-Type-Options"] = "nosniff"
     services.briefing_download_record(request, fmt="pdf", briefing=briefing)
+    return response
+
+
+@require_GET
+def briefing_register_download(request: HttpRequest, pk: int) -> FileResponse:
+    """The whole register of a monthly too long to print it, as .xlsx; for the PDF's readers."""
+    briefing = _briefing_for(request.user, pk)
+    if briefing.status != Briefing.Status.PUBLISHED or not briefing.register_file:
+        raise Http404(_("This briefing has no register spreadsheet."))
+    response = FileResponse(
+        briefing.register_file.open("rb"),
+        as_attachment=True,
+        filename=f"{briefing.download_stem}-register.xlsx",
+        content_type=spreadsheets.XLSX_CONTENT_TYPE,
+    )
+    response["X-Content-Type-Options"] = "nosniff"
+    services.briefing_download_record(request, fmt="xlsx", briefing=briefing)
     return response
 
 
@@ -207,6 +250,7 @@ def briefing_preview(request: HttpRequest, pk: int) -> HttpResponse:
         changes=briefing.changes,
         preview=True,
         csp_nonce=request.csp_nonce,
+        preview_document=briefing.is_preview,
     )
     services.briefing_download_record(request, fmt="html", briefing=briefing)
     return HttpResponse(html)

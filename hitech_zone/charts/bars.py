@@ -14,6 +14,7 @@ from hitech_zone.charts.base import (
     MIN_PLOT,
     MUTED,
     PAD,
+    SHAPE_GLYPHS,
     SMALL,
     TRACK,
     WHITE,
@@ -254,14 +255,31 @@ def stacked_bar(
         done += count
         x_next = _r(PAD + full * done / total)
         tooltip = f"{segment.label}: {count} ({round(100 * count / total)}%)"
-        rects.append(Rect(x, PAD, _r(x_next - x), bar_height, segment.colour, tooltip))
-        if x_next - x >= text_width(str(count), FONT) + 8:
+        rects.append(
+            Rect(x, PAD, _r(x_next - x), bar_height, segment.colour, tooltip, segment.outline)
+        )
+        # Labelled in the bar as room allows: '●红灯 8', '● 8', '8' (the legend has all).
+        glyph = SHAPE_GLYPHS.get(segment.shape, "")
+        fitting = [
+            text
+            for text in (f"{glyph}{segment.label} {count}", f"{glyph} {count}".strip(), str(count))
+            if x_next - x >= text_width(text, FONT) + 8
+        ]
+        if fitting:
             centre, colour = PAD + bar_height / 2, text_on(segment.colour)
-            label = Text(_r((x + x_next) / 2), centre, str(count), "middle", colour=colour)
+            label = Text(_r((x + x_next) / 2), centre, fitting[0], "middle", colour=colour)
             labels.append(replace(label, weight="bold", dy=CENTRED))
 
     legend, bottom = _legend(
-        [(f"{s.label} {c}", s.colour, "rect") for s, c in zip(segments, counts, strict=True)],
+        [
+            # A ring is all outline: drawn in the outline colour, if any.
+            (
+                f"{s.label} {c}",
+                (s.outline or s.colour) if s.shape == "circle" else s.colour,
+                s.shape,
+            )
+            for s, c in zip(segments, counts, strict=True)
+        ],
         x0=PAD,
         y0=PAD + bar_height + 6,
         x_max=width - PAD,

@@ -24,6 +24,15 @@ YELLOW = "#b7791f"
 RED = "#c62828"
 NEUTRAL = "#8aa4c2"
 COMPLETED = "#0b5cab"
+# The warning lights' fills. Red and green of one lightness print as one grey, so these
+# step apart in grey_level (68, 117, 182, 230: 25 or more between any two) and the marks
+# differ in shape too (SHAPE_GLYPHS). The briefings' CSS and the web's repeat the hues.
+LIGHT_RED = "#9f1d1d"
+LIGHT_YELLOW = "#f0b429"
+LIGHT_GREEN = "#3b9a4f"
+LIGHT_NONE = "#e4e7eb"
+# Filled shapes, except the ring: 'not yet assessed' is the absence of a light.
+SHAPE_GLYPHS = {"dot": "●", "triangle": "▲", "square": "■", "circle": "○"}
 
 FALLBACK_FONTS = ("PingFang SC", "Microsoft YaHei", "Noto Sans CJK SC", "sans-serif")
 PAD = 10
@@ -35,6 +44,12 @@ CENTRED = "0.35em"  # dy that centres a line of text on its y
 MIN_PLOT = 60  # a narrow chart with long labels still draws forwards, if cramped
 
 ValueFormat = Callable[[Decimal], str]
+
+
+def grey_level(colour: str) -> float:
+    """The grey (0 black to 255 white) a '#rrggbb' colour prints as in black and white."""
+    r, g, b = (int(colour[i : i + 2], 16) for i in (1, 3, 5))
+    return 0.299 * r + 0.587 * g + 0.114 * b
 
 
 def decimal_text(value: Decimal) -> str:
@@ -83,6 +98,8 @@ class Segment:
     label: str
     value: int
     colour: str
+    shape: str = "rect"  # the legend's mark: rect, or a marker kind (SHAPE_GLYPHS)
+    outline: str = ""  # drawn round a fill too pale to stand out from the paper
 
 
 # ---------------------------------------------------------------- geometry
@@ -102,6 +119,7 @@ class Rect:
     height: float
     colour: str
     tooltip: str = ""
+    stroke: str = ""
 
 
 @dataclass(frozen=True)
@@ -131,13 +149,13 @@ class Line:
 
 @dataclass(frozen=True)
 class Marker:
-    kind: str  # diamond | circle | dot (dot is filled, the others hollow)
+    kind: str  # diamond | circle (both hollow) | dot | triangle | square (filled)
     x: float
     y: float
     r: float
     colour: str
     fill: str
-    points: tuple[Point, ...] = ()  # the diamond's corners
+    points: tuple[Point, ...] = ()  # the corners of a diamond, triangle or square
     tooltip: str = ""
 
 
@@ -316,12 +334,20 @@ def _tooltip(*parts: str) -> str:
 
 
 def _marker(kind: str, x: float, y: float, colour: str, tooltip: str = "", r: float = 5) -> Marker:
-    points = ()
+    points: tuple[Point, ...] = ()
     if kind == "diamond":
         d = r + 1.5  # a diamond looks smaller than a circle of the same radius
         points = (Point(_r(x), _r(y - d)), Point(_r(x + d), _r(y)))
         points += (Point(_r(x), _r(y + d)), Point(_r(x - d), _r(y)))
-    fill = colour if kind == "dot" else WHITE
+    elif kind == "triangle":
+        d = r + 1  # pointing up, its centre of area on (x, y)
+        points = (Point(_r(x), _r(y - d)), Point(_r(x + d), _r(y + d * 0.8)))
+        points += (Point(_r(x - d), _r(y + d * 0.8)),)
+    elif kind == "square":
+        d = r * 0.85  # a square looks bigger than a circle of the same radius
+        points = (Point(_r(x - d), _r(y - d)), Point(_r(x + d), _r(y - d)))
+        points += (Point(_r(x + d), _r(y + d)), Point(_r(x - d), _r(y + d)))
+    fill = colour if kind in ("dot", "triangle", "square") else WHITE
     return Marker(kind, _r(x), _r(y), r, colour, fill, points, tooltip)
 
 

@@ -73,6 +73,12 @@ USERS = (
     UserSpec("lujianhua", "陆建华（演示）", "建设局工程科科长", Role.OFFICIAL),
     UserSpec("xumin", "徐敏（演示）", "项目服务专员", Role.OFFICIAL),
     UserSpec("shaoyifan", "邵一帆（演示）", "科技局项目专员", Role.OFFICIAL),
+    # Staff of the departments that handle the demo's issue history (DEPARTMENT_MEMBERS):
+    # a department's steps are taken by one of its members.
+    UserSpec("jingfa", "项目科（演示）", "经济发展局项目推进科", Role.DEPARTMENT),
+    UserSpec("jianshe", "质安科（演示）", "建设局质量安全监督科", Role.DEPARTMENT),
+    UserSpec("ziguihua", "用地科（演示）", "自然资源和规划分局用地科", Role.DEPARTMENT),
+    UserSpec("caizheng", "金融科（演示）", "财政局金融服务科", Role.DEPARTMENT),
 )
 
 # ------------------------------------------------------------------ reference data
@@ -99,7 +105,13 @@ SECTORS = (
 )
 
 # Demo users who work for a department: username -> department code.
-DEPARTMENT_MEMBERS = {"dept": "hr-labour"}
+DEPARTMENT_MEMBERS = {
+    "dept": "hr-labour",
+    "jingfa": "economic-development",
+    "jianshe": "construction",
+    "ziguihua": "natural-resources",
+    "caizheng": "finance",
+}
 
 DEPARTMENTS = (
     ("hr-labour", "组织人事劳动局"),
@@ -524,7 +536,12 @@ class VisitSpec:
     details: str
     created_by: str
     participants: tuple[Participant, ...]
-    days_ago: int | None = None  # None: the article's day in April
+    days_ago: int | None = None  # None (and no `in_month`): the article's day in April
+    # (months before the load day's month, preferred day of that month): a visit of this
+    # month or last, whatever the day the demo loads.
+    in_month: tuple[int, int] | None = None
+    instruction: str = ""  # 领导指示
+    photos: int = 0  # site photos, drawn for the demo
 
 
 @dataclass(frozen=True)
@@ -551,6 +568,37 @@ class IssueSpec:
     result: str = ""
 
 
+@dataclass(frozen=True)
+class Act:
+    """A step of an issue's life cycle taken through the services (inspections.services):
+    assign and close by the official who raised the issue, start and resolve by the
+    department's member."""
+
+    days: int  # after the issue was raised
+    name: str  # a transition: assign, start, resolve, close
+    comment: str = ""
+
+
+@dataclass(frozen=True)
+class HistoryIssueSpec:
+    """An issue of the recent weeks, raised and followed through the services at the
+    moments it happened, so its log reads as the app records it."""
+
+    project: str
+    title: str
+    description: str
+    category: Issue.Category
+    department: str
+    raised_by: str  # an official's username: assigns it, and closes it after checking
+    acts: tuple[Act, ...]
+    deadline_days: int  # after the issue was raised
+    severity: Issue.Severity = Issue.Severity.NORMAL
+    # (months before the load day's month, preferred day): when its last step is taken.
+    last_step_in: tuple[int, int] | None = None
+    days_ago: int = 0  # when raised, if `last_step_in` is not given
+    result: str = ""
+
+
 # The article's visits: both on one day in April of its year.
 ARTICLE_VISIT_DAY: Day = (0, 4, 14)
 VISITOR, CONTACT = VisitParticipant.Side.VISITOR, VisitParticipant.Side.SITE_CONTACT
@@ -572,6 +620,8 @@ VISITS = (
         "施工有所放缓。姚丽英要求企业请总部加紧调度原材料，抢回耽误的工期；"
         "来自疫情重点地区的运输如遇阻碍，由高新区出面协调。",
         "official", (YAO, ZHOU, Participant(CONTACT, "陈华瑞", "项目现场负责人")),
+        instruction="请企业总部加紧调度原材料，抢回耽误的工期；来自疫情重点地区的运输如遇阻碍，"
+                    "由高新区出面协调。",
     ),
     VisitSpec(
         "GX-002", REFIRE_VISIT,
@@ -579,6 +629,8 @@ VISITS = (
         "校企定向合作暂时无法开展。姚丽英当场要求组织人事劳动局对接，协助解决招聘难题。",
         "official",
         (YAO, ZHOU, Participant(CONTACT, "刘志强（演示）", "江苏重塑能源科技有限公司总经理")),
+        instruction="组织人事劳动局对接企业用工需求，协助组织专场招聘，联系相关院校推荐应届毕业生，"
+                    "确保一期试生产用工到位。",
     ),
     VisitSpec(
         "GX-011", FILTER_VISIT,
@@ -595,6 +647,45 @@ VISITS = (
         (Participant(VISITOR, "陆建华（演示）", "建设局工程科科长"),
          Participant(CONTACT, "孙磊（演示）", "工程部经理")),
         days_ago=28,
+    ),
+    # This month's and last month's visits, with photos and the leader's instruction.
+    VisitSpec(
+        "GX-022", "姚丽英到动力电池回收利用项目现场调研停工情况",
+        "厂房主体已完成，生产设备尚未进场，工地停工。企业反映两家银行的授信评估仍未落地，"
+        "复工资金缺口约8000万元。",
+        "official",
+        (YAO, ZHOU, Participant(CONTACT, "赵立新（演示）", "江苏循能再生资源科技有限公司董事长")),
+        in_month=(0, 8), photos=2,
+        instruction="财政局牵头，两周内再组织一次银企对接，同步梳理项目可申请的产业基金；"
+                    "企业月底前拿出分步复工方案报管委会。经济发展局每周报一次进展。",
+    ),
+    VisitSpec(
+        "GX-016", "沈建国到工业机器人研发制造基地检查设备安装",
+        "主体已封顶，机器人本体装配线进入安装调试，核心零部件车间设备陆续到场。",
+        "xumin",
+        (Participant(VISITOR, "沈建国（演示）", "高新区管委会副主任"),
+         Participant(VISITOR, "徐敏（演示）", "项目服务专员"),
+         Participant(CONTACT, "黄海（演示）", "江苏锐科智能装备有限公司副总经理")),
+        in_month=(0, 3), photos=2,
+        instruction="对照竣工投产节点倒排调试计划；调试期间安全生产不放松，每周报一次进度。",
+    ),
+    VisitSpec(
+        "GX-003", "姚丽英到昆承湖日航国际中心检查幕墙及机电安装",
+        "塔楼幕墙安装过半，机电安装与精装修交叉作业，部分幕墙材料到场偏慢。",
+        "lujianhua",
+        (YAO, Participant(VISITOR, "陆建华（演示）", "建设局工程科科长"),
+         Participant(CONTACT, "钱志远（演示）", "常熟昆承湖开发建设有限公司工程总监")),
+        in_month=(1, 12), photos=2,
+        instruction="建设局每周跟踪幕墙材料到场情况；机电安装与精装修交叉作业要排好工序，"
+                    "确保竣工验收节点不后移。",
+    ),
+    VisitSpec(
+        "GX-006", "走访氢燃料电池膜电极项目了解招工情况",
+        "膜电极车间设备安装中，企业计划明年一季度招聘操作工60名。",
+        "guting",
+        (Participant(VISITOR, "顾婷（演示）", "重点项目办公室主任"),
+         Participant(CONTACT, "马骏（演示）", "常熟氢芯新材料科技有限公司人事经理")),
+        in_month=(1, 20), photos=1,
     ),
 )
 
@@ -685,7 +776,87 @@ ISSUES = (
             Step(2, "交办财政局，协调银企对接。", ASSIGNED, actor="official"),
             Step(8, "组织银企对接会，两家银行开展授信评估。", IN_PROGRESS, actor_name="财政局"),
         ),
-        department="finance", deadline_days=30, severity=Issue.Severity.CRITICAL, days_ago=45,
+        # Past its deadline by weeks, so by more than 5 working days whatever the holidays.
+        department="finance", deadline_days=20, severity=Issue.Severity.CRITICAL, days_ago=45,
+    ),
+)
+
+# Closed this month and last, some on time and some late, across parks and departments
+# (the 红黑榜 ranks them on 办结率), and a few still open past their deadline.
+HISTORY_ISSUES = (
+    HistoryIssueSpec(
+        "GX-012", "两处基站选址与规划绿地冲突", "两处宏基站选址落在规划绿地内，需调整站址。",
+        Issue.Category.APPROVALS, "natural-resources", "xumin",
+        (Act(0, "assign", "交办自然资源和规划分局，协调调整站址。"),
+         Act(2, "start", "会同运营商现场踏勘备选站址。"),
+         Act(9, "resolve", "两处站址调整到道路附属用地，规划意见已出具。"),
+         Act(11, "close", "核实新站址已开工，销号。")),
+        deadline_days=12, last_step_in=(1, 9),
+        result="两处站址调整到道路附属用地，规划意见已出具。",
+    ),
+    HistoryIssueSpec(
+        "GX-026", "施工临时用电增容未批复", "人才公寓精装阶段用电负荷增加，临时用电增容申请未批复。",
+        Issue.Category.UTILITIES, "construction", "guting",
+        (Act(0, "assign", "交办建设局，协调供电部门办理增容。"),
+         Act(4, "start", "与供电公司对接，补充负荷计算书。"),
+         Act(19, "resolve", "增容方案获批，新增箱变已送电。"),
+         Act(22, "close", "现场核实送电，销号。")),
+        deadline_days=14, last_step_in=(1, 24),
+        result="增容方案获批，新增箱变已送电。",
+    ),
+    HistoryIssueSpec(
+        "GX-027", "周边道路施工影响物料进场", "园区道路改造封闭一个出入口，混凝土车辆绕行，影响浇筑。",
+        Issue.Category.LOGISTICS, "economic-development", "xumin",
+        (Act(0, "assign", "交办经济发展局，协调交通组织。"),
+         Act(3, "start", "会同交警和施工单位研究临时通行方案。"),
+         Act(15, "resolve", "开设临时便道，混凝土车辆分时段通行。"),
+         Act(18, "close", "核实物料进场恢复，销号。")),
+        deadline_days=10, last_step_in=(1, 16),
+        result="开设临时便道，混凝土车辆分时段通行。",
+    ),
+    HistoryIssueSpec(
+        "GX-006", "膜电极产线操作工招聘缺口", "设备安装临近完成，产线操作工缺口约60人。",
+        Issue.Category.HIRING, "hr-labour", "guting",
+        (Act(0, "assign", "交办组织人事劳动局，协助企业招聘。"),
+         Act(2, "start", "纳入高新区月度专场招聘会。"),
+         Act(12, "resolve", "专场招聘会企业录用操作工42名，其余由院校定向输送。"),
+         Act(14, "close", "回访企业，用工缺口基本补齐，销号。")),
+        deadline_days=20, last_step_in=(0, 4),
+        result="专场招聘会企业录用操作工42名，其余由院校定向输送。",
+    ),
+    HistoryIssueSpec(
+        "GX-018", "外立面方案调整需重新规划审查", "幕墙外立面方案调整，需重新办理规划审查，影响幕墙材料下单。",
+        Issue.Category.APPROVALS, "natural-resources", "guting",
+        (Act(0, "assign", "交办自然资源和规划分局，协调加快审查。"),
+         Act(3, "start", "受理调整方案，安排专题审查。"),
+         Act(17, "resolve", "规划审查意见已出具，企业按意见修改后通过。"),
+         Act(20, "close", "核实幕墙材料已下单，销号。")),
+        deadline_days=10, last_step_in=(0, 6),
+        result="规划审查意见已出具，企业按意见修改后通过。",
+    ),
+    HistoryIssueSpec(
+        "GX-016", "进口设备贷款贴息申报", "进口机器人减速机检测设备，企业申请贷款贴息，材料待审核。",
+        Issue.Category.FINANCING, "finance", "official",
+        (Act(0, "assign", "交办财政局，指导企业申报贴息。"),
+         Act(1, "start", "预审申报材料，出具补正意见。"),
+         Act(8, "resolve", "贴息资金已列入本批次拨付计划。"),
+         Act(10, "close", "核实企业已收到拨付通知，销号。")),
+        deadline_days=15, last_step_in=(0, 2),
+        result="贴息资金已列入本批次拨付计划。",
+    ),
+    HistoryIssueSpec(
+        "GX-025", "路侧单元管线迁改未落实", "主干道路侧单元安装需迁改既有通信管线，权属单位未排期。",
+        Issue.Category.UTILITIES, "construction", "official",
+        (Act(0, "assign", "交办建设局，协调管线权属单位排期迁改。"),
+         Act(5, "start", "已发函权属单位，等待排期。")),
+        deadline_days=15, days_ago=33,
+    ),
+    HistoryIssueSpec(
+        "GX-021", "隔膜车间环评批复条件需落实", "环评批复要求增设废气处理设施，设计方案待审。",
+        Issue.Category.APPROVALS, "economic-development", "official",
+        (Act(0, "assign", "交办经济发展局，会同生态环境分局指导企业完善方案。"),
+         Act(4, "start", "组织专家预审废气处理方案。")),
+        deadline_days=25, days_ago=20,
     ),
 )
 # fmt: on

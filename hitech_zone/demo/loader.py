@@ -8,7 +8,9 @@ from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 from typing import Any
 
+from django.conf import settings
 from django.contrib.auth.models import Group
+from django.core.files.base import ContentFile
 from django.db import models, transaction
 from django.utils import timezone
 
@@ -17,6 +19,7 @@ from hitech_zone.demo.data import (
     DEMO_PASSWORD,
     DEPARTMENT_MEMBERS,
     DEPARTMENTS,
+    HISTORY_ISSUES,
     INDUSTRIAL_ENSURE,
     INDUSTRIAL_STRIVE,
     ISSUES,
@@ -33,16 +36,20 @@ from hitech_zone.demo.data import (
     M,
     ProjectSpec,
     Status,
+    VisitSpec,
     day_of,
 )
+from hitech_zone.demo.photos import site_photo
 from hitech_zone.demo.schedule import (
     article_visit_day,
+    day_in_month,
     milestone_stage,
     monthly_amounts,
     project_schedule,
 )
 from hitech_zone.models import User
 from hitech_zone.permissions import role_groups
+from inspections import services as issue_services
 from inspections.models import (
     ISSUE_CATEGORIES,
     Department,
@@ -52,7 +59,10 @@ from inspections.models import (
     IssueCategory,
     SiteVisit,
     VisitParticipant,
+    VisitPhoto,
 )
+from inspections.photos import attach_photos
+from inspections.workdays import WorkdayCalendar
 from projects import progress
 from projects.models import (
     AnnualPlan,
@@ -67,6 +77,9 @@ from projects.models import (
 )
 
 ZONE_INDUSTRIAL_PACE = D("600000")
+# A fresh demo replays the nightly slip detection over these last days, so its alerts have
+# been open for weeks and escalated as the job escalates them (reports.escalation).
+REPLAY_DAYS = 42
 
 # ------------------------------------------------------------------ loading
 
@@ -116,6 +129,11 @@ def _add_link(ctx: _Context, instance: models.Model, attr: str, target: models.M
 
 def _at(day: date, hour: int) -> datetime:
     return timezone.make_aware(datetime.combine(day, time(hour)))
+
+
+def _workday(calendar: WorkdayCalendar, day: date) -> date:
+    """`day`, or the working day before it: offices do not visit or close on holidays."""
+    return day if calendar.is_workday(day) else calendar.workday_before(day)
 
 
 def _load_users(ctx: _Context) -> None:
@@ -273,26 +291,39 @@ def _article_facts(today: date) -> dict[str, str]:
     }
 
 
-def _load_visits_and_issues(ctx: _Context, projects: dict[str, Project]) -> None:
+def _visit_day(ctx: _Context, spec: VisitSpec, calendar: WorkdayCalendar) -> date:
+    if spec.in_month:
+        return _workday(calendar, day_in_month(ctx.today, *spec.in_month, before_today=False))
+    if spec.days_ago is None:
+        return article_visit_day(ctx.today)
+    return ctx.today - timedelta(days=spec.days_ago)
+
+
+def _load_visits_and_issues(
+    ctx: _Context, projects: dict[str, Project], calendar: WorkdayCalendar
+) -> None:
     facts = _article_facts(ctx.today)
     visits: dict[str, tuple[SiteVisit, date]] = {}
     for spec in VISITS:
         project = projects[spec.project]
-        day = (
-            article_visit_day(ctx.today)
-            if spec.days_ago is None
-            else ctx.today - timedelta(days=spec.days_ago)
-        )
+        day = _visit_day(ctx, spec, calendar)
         visit = SiteVisit.objects.filter(project=project, notes__startswith=spec.headline).first()
         if visit is None:
-            # Participants belong to their visit: they are written with it, or not at all.
+            # Participants and photos belong to their visit: written with it, or not at all.
             visit = SiteVisit(
                 project=project,
                 visited_on=day,
                 notes=f"{spec.headline}\n{spec.details.format(**facts)}",
+                leader_instruction=spec.instruction,
                 created_by=ctx.users[spec.created_by],
             )
+            recorded_at = min(_at(day, 18), timezone.now())
+            # Recorded on the evening of the visit: a briefing read as of a moment since
+            # then finds it in the history.
+            visit._history_date = recorded_at
             _save_new(ctx, visit)
+            SiteVisit.objects.filter(pk=visit.pk).update(created_at=recorded_at)
+            _attach_photos(ctx, visit, spec, recorded_at)
             for order, person in enumerate(spec.participants, 1):
                 _save_new(
                     ctx,
@@ -366,6 +397,68 @@ def _load_visits_and_issues(ctx: _Context, projects: dict[str, Project]) -> None
             before = step.status_after
 
 
+def _attach_photos(ctx: _Context, visit: SiteVisit, spec: VisitSpec, at: datetime) -> None:
+    """Through the upload path (re-encoded, with thumbnails), as if taken on the visit."""
+    if not spec.photos:
+        return
+    files = [
+        ContentFile(
+            site_photo(f"{spec.project}/{spec.headline}/{number}"), name=f"现场{number}.jpg"
+        )
+        for number in range(1, spec.photos + 1)
+    ]
+    saved, rejected = attach_photos(visit, files, keep_location=False)
+    if rejected:
+        raise RuntimeError(f"demo photos refused: {[str(r) for r in rejected]}")
+    VisitPhoto.objects.filter(pk__in=[photo.pk for photo in saved]).update(uploaded_at=at)
+    ctx.created[VisitPhoto._meta.label] += len(saved)
+
+
+def _load_history_issues(
+    ctx: _Context, projects: dict[str, Project], calendar: WorkdayCalendar
+) -> None:
+    """The recent weeks' issues, raised and followed through the services at the moments
+    each step was taken, by the official who raised it and the department's member."""
+    departments = {d.code: d for d in Department.objects.all()}
+    handlers = {code: ctx.users[username] for username, code in DEPARTMENT_MEMBERS.items()}
+    for spec in HISTORY_ISSUES:
+        project = projects[spec.project]
+        if Issue.objects.filter(project=project, title=spec.title).exists():
+            continue
+        if spec.last_step_in:
+            last = _workday(calendar, day_in_month(ctx.today, *spec.last_step_in))
+            raised_on = last - timedelta(days=spec.acts[-1].days)
+        else:
+            raised_on = ctx.today - timedelta(days=spec.days_ago)
+        official = ctx.users[spec.raised_by]
+        issue = issue_services.issue_raise(
+            project=project,
+            title=spec.title,
+            category=spec.category,
+            by=official,
+            description=spec.description,
+            severity=spec.severity,
+            now=_at(raised_on, 10),
+        )
+        ctx.created[Issue._meta.label] += 1
+        for act in spec.acts:
+            day = raised_on + timedelta(days=act.days)
+            # Nothing is recorded for today or later (as for the other issues).
+            if day >= ctx.today:
+                break
+            by_department = act.name in {"start", "resolve"}
+            issue = issue_services.issue_transition(
+                issue=issue,
+                name=act.name,
+                by=handlers[spec.department] if by_department else official,
+                comment=act.comment,
+                department=departments[spec.department],
+                deadline=raised_on + timedelta(days=spec.deadline_days),
+                result=spec.result if act.name == "resolve" else "",
+                now=_at(day, 15 if act.days == 0 else 16),
+            )
+
+
 @transaction.atomic
 def load_demo(*, today: date | None = None) -> dict[str, int]:
     """Create whatever demo data is missing; return how many rows of each model were
@@ -383,7 +476,7 @@ def load_demo(*, today: date | None = None) -> dict[str, int]:
         for spec in PROJECTS
     }
     _load_last_year(ctx, projects)
-    _load_visits_and_issues(ctx, projects)
+    # Before the issues: a department's steps are its members' to take.
     for username, code in DEPARTMENT_MEMBERS.items():
         _ensure(
             ctx,
@@ -391,7 +484,10 @@ def load_demo(*, today: date | None = None) -> dict[str, int]:
             {"user": ctx.users[username]},
             department=Department.objects.get(code=code),
         )
-    _detect_slips(ctx)
+    calendar = WorkdayCalendar.for_range(ctx.today - timedelta(days=90), ctx.today)
+    _load_visits_and_issues(ctx, projects, calendar)
+    _load_history_issues(ctx, projects, calendar)
+    _detect_slips(ctx, calendar)
     return dict(ctx.created)
 
 
@@ -435,13 +531,45 @@ def _load_last_year(ctx: _Context, projects: dict[str, Project]) -> None:
         )
 
 
-def _detect_slips(ctx: _Context) -> None:
+def _detect_slips(ctx: _Context, calendar: WorkdayCalendar) -> None:
     """Run the nightly slip detection as of the start of the demo's day, so a fresh demo
     has its projections and alerts (the same moment each run: a second run changes
-    nothing)."""
+    nothing). A demo without alerts first replays the last REPLAY_DAYS nights: alerts are
+    first seen weeks ago and escalated on the nights their steps fell due."""
     from reports.detection import slip_detect
+    from reports.models import Alert
 
-    counts = slip_detect(now=timezone.make_aware(datetime.combine(ctx.today, time.min)))
+    if not Alert.objects.exists():
+        night = ctx.today - timedelta(days=REPLAY_DAYS)
+        while night < ctx.today:
+            _count_detection(ctx, slip_detect(now=_at(night, 0)))
+            night = _next_night(night, ctx.today, calendar)
+    _count_detection(ctx, slip_detect(now=_at(ctx.today, 0)))
+
+
+def _next_night(night: date, today: date, calendar: WorkdayCalendar) -> date:
+    """The next night the replay runs: a week on, or sooner when an open red alert's next
+    escalation step falls due (a night run each day would change nothing in between)."""
+    from reports.models import Alert
+
+    first_days = {
+        timezone.localdate(moment)
+        for moment in Alert.objects.filter(
+            resolved_at__isnull=True, severity=Alert.Severity.RED
+        ).values_list("first_seen_at", flat=True)
+    }
+    due = [
+        calendar.add_workdays(first_day, workdays)
+        for first_day in first_days
+        for workdays in (
+            settings.ALERT_ESCALATE_LEADER_WORKDAYS,
+            settings.ALERT_ESCALATE_BRIEFING_WORKDAYS,
+        )
+    ]
+    return min([day for day in due if day > night] + [night + timedelta(days=7), today])
+
+
+def _count_detection(ctx: _Context, counts: dict[str, Any]) -> None:
     for label, key in [
         ("reports.MilestoneProjection", "projections_created"),
         ("reports.Alert", "alerts_opened"),

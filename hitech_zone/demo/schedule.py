@@ -178,3 +178,18 @@ def article_visit_day(today: date) -> date:
     """The article's visits happened in April; before then, a few days ago."""
     day = day_of(today.year, ARTICLE_VISIT_DAY)
     return day if day < today else today - timedelta(days=3)
+
+
+def day_in_month(today: date, months_back: int, day: int, *, before_today: bool = True) -> date:
+    """Day `day` of the month `months_back` months before today's, clamped to that month's
+    length and, for this month, to the last day before today (today itself when
+    `before_today` is False): on the 1st, "this month" has no earlier day, and the day
+    before is last month's last."""
+    year, month = today.year, today.month - months_back
+    while month < 1:
+        year, month = year - 1, month + 12
+    first = date(year, month, 1)
+    following = date(year + (month == 12), month % 12 + 1, 1)
+    chosen = min(first + timedelta(days=day - 1), following - timedelta(days=1))
+    latest = today - timedelta(days=1) if before_today else today
+    return min(chosen, latest)

@@ -9,7 +9,7 @@ from django.utils import timezone
 
 from hitech_zone import permissions
 from hitech_zone.money import quantize_money
-from inspections.models import Issue
+from inspections.models import Issue, VisitPhoto
 from projects import lights as project_lights
 from projects import progress
 from projects import selectors as project_selectors
@@ -113,8 +113,32 @@ def escalated(reads: Reads, moment: datetime) -> list[dict]:
     return sorted(entries, key=lambda e: (e["project"]["code"], *alert_key(e)))
 
 
+# Photos printed per visit: enough to show the site, not a photo album.
+VISIT_PHOTOS = 2
+
+
+def _visit_photos(reads: Reads) -> dict[int, list[dict]]:
+    """The first VISIT_PHOTOS photos of each visit uploaded by the briefing's moment: the
+    thumbnail's storage name (a re-render prints the same file) and the name it was
+    uploaded under. Photos have no history; one query, none without visits."""
+    photos: dict[int, list[dict]] = defaultdict(list)
+    rows = (
+        VisitPhoto.objects.filter(
+            visit_id__in=[visit.id for visit in reads.visits],
+            uploaded_at__lte=reads.window.as_of,
+        )
+        .order_by("visit_id", "id")
+        .values_list("visit_id", "thumbnail", "original_name")
+    )
+    for visit_id, thumbnail, name in rows:
+        if thumbnail and len(photos[visit_id]) < VISIT_PHOTOS:
+            photos[visit_id].append({"thumbnail": thumbnail, "name": name})
+    return photos
+
+
 def visits(reads: Reads) -> dict:
     items = []
+    photos = _visit_photos(reads) if reads.visits else {}
     for visit in reads.visits:
         project = reads.projects.get(visit.project_id)
         if project is None:
@@ -126,6 +150,9 @@ def visits(reads: Reads) -> dict:
                 "project": project_ref(project),
                 "headline": headline[0][:80] if headline else "",
                 "id": visit.id,
+                # In full: a leader's instruction is what the briefing reports upward.
+                "instruction": (visit.leader_instruction or "").strip(),
+                "photos": photos.get(visit.id, []),
             }
         )
     items.sort(key=lambda v: (v["date"], v["project"]["code"], v["id"]))

@@ -4,15 +4,28 @@ from collections import Counter, defaultdict
 from datetime import date
 from decimal import Decimal
 
+from django.conf import settings
+from django.utils import timezone
+
 from hitech_zone.money import percent
-from inspections.models import Issue
+from inspections import deadlines
+from inspections.models import FollowUp, Issue
 from projects import progress
 from projects.models import Project
-from reports.briefings.common import by_project, closed_by, money, share
-from reports.briefings.reads import Reads
+from reports.briefings.common import (
+    SEVERITY_RANK,
+    by_project,
+    closed_by,
+    issue_entry,
+    money,
+    share,
+)
+from reports.briefings.decisions import cutoff_day, workdays_late
+from reports.briefings.reads import AlertRow, Reads
+from reports.models import Alert
 
 
-def monthly_sections(reads: Reads, lights: dict[int, str]) -> dict:
+def monthly_sections(reads: Reads, lights: dict[int, str], calendar) -> dict:
     window = reads.window
     period = window.period
     month = period.start.month
@@ -48,17 +61,275 @@ def monthly_sections(reads: Reads, lights: dict[int, str]) -> dict:
                 "light": lights[project.id],
                 "milestones": len(milestones.get(project.id, [])),
                 "milestones_reached": len(reached),
+                "responsible": reads.people.get(project.responsible_person_id, ""),
+                "leader": reads.people.get(project.leader_in_charge_id, ""),
             }
         )
+    issue_list = _issue_list(reads, calendar)
+    parks = _parks(rows)
     return {
         "year": period.start.year,
         "summary": _summary(reads, rows),
         "projects": rows,
-        "parks": _parks(rows),
+        "parks": parks,
         "status_counts": _status_counts(rows),
         "physical": _physical(rows, milestones, reads),
         "issues_by_category": _issues_by_category(reads),
+        "behind": _behind(reads, rows),
+        "issue_list": issue_list,
+        "rankings": _rankings(reads, parks, calendar),
     }
+
+
+def _points(row: dict) -> Decimal | None:
+    """Completion minus 序时进度, in percentage points (None when not assessed)."""
+    if row["plan_percent"] is None or row["time_progress_percent"] is None:
+        return None
+    return Decimal(row["plan_percent"]) - Decimal(row["time_progress_percent"])
+
+
+def _behind(reads: Reads, rows: list[dict]) -> dict:
+    """滞后项目: red, then yellow, the widest gap to 序时 first; each with the facts of its
+    one-line reason: its worst open alert other than the investment gap, which has its own
+    columns. Greens and the unassessed are counted, not listed."""
+    moment = reads.window.as_of
+    worst_alert: dict[int, AlertRow] = {}
+    for alert in reads.alerts:
+        if alert.project_id not in reads.projects or not alert.open_at(moment):
+            continue
+        # The gap to 序时 has its own columns; the reason says what else holds it back.
+        if alert.kind == Alert.Kind.INVESTMENT_BEHIND:
+            continue
+        held = worst_alert.get(alert.project_id)
+        if held is None or alert_rank(alert) < alert_rank(held):
+            worst_alert[alert.project_id] = alert
+    by_code = {p.code: p.id for p in reads.projects.values()}
+    behind = []
+    for row in rows:
+        if row["light"] not in ("red", "yellow"):
+            continue
+        alert = worst_alert.get(by_code[row["code"]])
+        points = _points(row)
+        behind.append(
+            {
+                "code": row["code"],
+                "name": row["name"],
+                "park": row["park"],
+                "light": row["light"],
+                "plan_percent": row["plan_percent"],
+                "time_progress_percent": row["time_progress_percent"],
+                "points": share(points),
+                "alert": None
+                if alert is None
+                else {
+                    "kind": alert.kind,
+                    "subject": alert.subject_key,
+                    "severity": alert.severity,
+                    "detail": alert.detail,
+                    "project": {"code": row["code"], "name": row["name"]},
+                },
+                "responsible": row["responsible"],
+                "leader": row["leader"],
+            }
+        )
+    behind.sort(
+        key=lambda b: (
+            b["light"] != "red",
+            Decimal(b["points"]) if b["points"] is not None else Decimal(0),
+            b["code"],
+        )
+    )
+    counts = Counter(row["light"] for row in rows)
+    return {
+        "projects": behind,
+        "red": counts.get("red", 0),
+        "yellow": counts.get("yellow", 0),
+        "green": counts.get("green", 0),
+        "unassessed": counts.get("unassessed", 0),
+    }
+
+
+def alert_rank(alert: AlertRow) -> tuple:
+    return (-SEVERITY_RANK.get(alert.severity, 0), alert.first_seen_at, alert.kind, alert.id)
+
+
+def _issue_list(reads: Reads, calendar) -> dict:
+    """问题清单 at the data cut-off: every open issue with its 责任单位, 时限, state and
+    working days overdue, the most overdue first; then the issues closed (销号) in the
+    month, on time or late, with who closed them and when."""
+    window = reads.window
+    cutoff = cutoff_day(reads)
+    closers = issue_closers(window)
+    open_rows, closed_rows = [], []
+    for issue in reads.issues:
+        if issue.project_id not in reads.projects or issue.raised_at > window.cut:
+            continue
+        entry = issue_entry(reads, issue)
+        if closed_by(issue, window.cut):
+            if issue.closed_at < window.start:
+                continue
+            closed_on = timezone.localdate(issue.closed_at)
+            late = (
+                None
+                if issue.deadline is None
+                else calendar.workdays_between(
+                    deadlines.due_day(issue.deadline, calendar), closed_on
+                )
+            )
+            closed_rows.append(
+                {
+                    **entry,
+                    "closed_by": closers.get(issue.id, ""),
+                    "workdays_late": late if late and late > 0 else 0,
+                    "on_time": None if late is None else late <= 0,
+                }
+            )
+            continue
+        open_rows.append(
+            {**entry, "workdays_overdue": workdays_late(issue, cutoff=cutoff, calendar=calendar)}
+        )
+    open_rows.sort(
+        key=lambda e: (
+            -(e["workdays_overdue"] or 0),
+            e["severity"] != Issue.Severity.CRITICAL,
+            e["deadline"] or "9999-12-31",
+            e["project"]["code"],
+            e["id"],
+        )
+    )
+    closed_rows.sort(key=lambda e: (e["on_time"] is not False, e["closed"], e["id"]))
+    return {
+        "cutoff": cutoff.isoformat(),
+        "open": open_rows,
+        "open_count": len(open_rows),
+        "closed_count": len(closed_rows),
+        "open_overdue": sum(1 for e in open_rows if e["workdays_overdue"]),
+        "closed": closed_rows,
+        "closed_late": sum(1 for e in closed_rows if e["on_time"] is False),
+    }
+
+
+def issue_closers(window) -> dict[int, str]:
+    """Who closed (销号) each issue closed in the period: the last closing step's actor."""
+    steps = (
+        FollowUp.objects.filter(
+            status_after=Issue.Status.CLOSED, acted_at__gte=window.start, acted_at__lt=window.end
+        )
+        .select_related("actor")
+        .order_by("acted_at", "id")
+    )
+    return {step.issue_id: str(step.actor) if step.actor else step.actor_name for step in steps}
+
+
+def _rankings(reads: Reads, parks: list[dict], calendar) -> dict:
+    """红黑榜: parks (载体) ranked by completion against 序时, then by 办结率; departments
+    by 办结率, then by fewest overdue issues. The top entry is on the red list and the
+    bottom one on the black list when they pass the thresholds (settings)."""
+    window = reads.window
+    cutoff = cutoff_day(reads)
+    park_of = {p.id: reads.park_names.get(p.park_id, "") for p in reads.projects.values()}
+    tallies: dict[str, Counter] = defaultdict(Counter)
+    departments: dict[str, Counter] = defaultdict(Counter)
+    for issue in reads.issues:
+        if issue.project_id not in reads.projects:
+            continue
+        if not (window.year_start <= issue.raised_at <= window.cut):
+            continue
+        done = closed_by(issue, window.cut)
+        park = tallies[park_of[issue.project_id]]
+        park["raised"] += 1
+        park["closed"] += done
+        if issue.department_id is None:
+            continue
+        department = departments[reads.department_names.get(issue.department_id, "")]
+        department["assigned"] += 1
+        department["closed"] += done
+        if not done and workdays_late(issue, cutoff=cutoff, calendar=calendar):
+            department["overdue"] += 1
+    park_rows = []
+    for park in parks:
+        tally = tallies[park["name"]]
+        points = None
+        if park["plan_percent"] is not None and park["time_progress_percent"] is not None:
+            points = Decimal(park["plan_percent"]) - Decimal(park["time_progress_percent"])
+        closure = percent(Decimal(tally["closed"]), Decimal(tally["raised"]))
+        park_rows.append(
+            {
+                "name": park["name"],
+                "project_count": park["project_count"],
+                "plan_percent": park["plan_percent"],
+                "time_progress_percent": park["time_progress_percent"],
+                "points": share(points),
+                "raised": tally["raised"],
+                "closed": tally["closed"],
+                "closure_rate": share(closure),
+            }
+        )
+    park_rows.sort(
+        key=lambda r: (
+            r["points"] is None,
+            -Decimal(r["points"] or 0),
+            -Decimal(r["closure_rate"] or 0),
+            r["name"],
+        )
+    )
+    department_rows = [
+        {
+            "name": name,
+            "assigned": tally["assigned"],
+            "closed": tally["closed"],
+            "overdue": tally["overdue"],
+            "closure_rate": share(percent(Decimal(tally["closed"]), Decimal(tally["assigned"]))),
+        }
+        for name, tally in departments.items()
+    ]
+    department_rows.sort(key=lambda r: (-Decimal(r["closure_rate"] or 0), r["overdue"], r["name"]))
+    _mark(park_rows, points=True)
+    _mark(department_rows, points=False)
+    return {
+        "parks": park_rows,
+        "departments": department_rows,
+        "thresholds": {
+            "red_points": str(settings.BRIEFING_RED_LIST_POINTS),
+            "red_closure": str(settings.BRIEFING_RED_LIST_CLOSURE),
+            "black_points": str(settings.BRIEFING_BLACK_LIST_POINTS),
+            "black_closure": str(settings.BRIEFING_BLACK_LIST_CLOSURE),
+        },
+    }
+
+
+def _mark(rows: list[dict], *, points: bool) -> None:
+    for rank, row in enumerate(rows, start=1):
+        row["rank"] = rank
+        row["list"] = None
+    if len(rows) < 2:
+        return
+    top, bottom = rows[0], rows[-1]
+
+    def value(row: dict, key: str) -> Decimal | None:
+        return None if row.get(key) is None else Decimal(row[key])
+
+    red = value(top, "closure_rate") is not None and (
+        value(top, "closure_rate") >= settings.BRIEFING_RED_LIST_CLOSURE
+    )
+    if points:
+        red = (
+            red
+            and value(top, "points") is not None
+            and (value(top, "points") >= settings.BRIEFING_RED_LIST_POINTS)
+        )
+    black = value(bottom, "closure_rate") is not None and (
+        value(bottom, "closure_rate") < settings.BRIEFING_BLACK_LIST_CLOSURE
+    )
+    if points:
+        black = black or (
+            value(bottom, "points") is not None
+            and value(bottom, "points") <= settings.BRIEFING_BLACK_LIST_POINTS
+        )
+    if red:
+        top["list"] = "red"
+    if black:
+        bottom["list"] = "black"
 
 
 def _reached(milestone, day: date) -> bool:

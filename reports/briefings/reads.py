@@ -17,6 +17,7 @@ from django.db.models import OuterRef, Q, QuerySet, Subquery
 from django.utils import timezone
 
 from inspections.models import Department, Issue, IssueCategory, SiteVisit
+from projects import progress
 from projects.models import (
     AnnualPlan,
     Milestone,
@@ -28,7 +29,7 @@ from projects.models import (
 )
 from projects.progress import MONTHS, planned_month_field
 from reports.models import Alert, AlertEscalation
-from reports.periods import MONTHLY, Period
+from reports.periods import MONTHLY, WEEKLY, Period
 
 
 def as_of(model, moment: datetime) -> QuerySet:
@@ -118,30 +119,44 @@ class Reads:
     def category_names(self) -> dict[str, str]:
         return dict(self.categories)
 
-    # Monthly only.
+    # The plans and monthly figures of the year the figures are counted in: the month's
+    # year for a monthly, the reporting period's for a weekly (last year's in January).
     plans: dict[int, Decimal] = field(default_factory=dict)
     monthly_plans: dict[int, list] = field(default_factory=dict)
-    zone_industrial: object | None = None
     monthly: dict[int, dict[int, Decimal]] = field(default_factory=dict)
+    # Monthly only.
+    zone_industrial: object | None = None
     target: ZoneTarget | None = None
     # Weekly only: (project id, history date, status, history type), oldest first per project.
     status_rows: list[tuple[int, datetime, str, str]] = field(default_factory=list)
 
 
+def figures_year(window: Window, kind: str) -> int:
+    """The year whose plans and monthly figures a briefing counts: its month's for a
+    monthly; for a weekly, that of the reporting period when it is made."""
+    if kind == MONTHLY:
+        return window.period.start.year
+    return progress.reporting_period(window.as_of_day).year
+
+
 def read(window: Window, kind: str) -> Reads:
-    """12 queries for a monthly briefing, 10 for a weekly one, whatever the number of
+    """12 queries for a monthly briefing, 13 for a weekly one, whatever the number of
     projects, milestones, issues or alerts."""
     moment = window.as_of
     period = window.period
     projects = {project.id: project for project in as_of(Project, moment)}
     milestones = list(as_of(Milestone, moment))
     earliest = min(window.start, window.year_start)
-    issues = list(
-        as_of(Issue, moment).filter(
-            Q(raised_at__lt=window.end)
-            & (Q(closed_at__isnull=True) | Q(closed_at__gte=earliest) | Q(raised_at__gte=earliest))
-        )
+    in_reach = Q(raised_at__lt=window.end) & (
+        Q(closed_at__isnull=True) | Q(closed_at__gte=earliest) | Q(raised_at__gte=earliest)
     )
+    issues = list(as_of(Issue, moment).filter(in_reach))
+    if kind == WEEKLY:
+        # A weekly lists issues as they stood at the week's end (state, deadline): one
+        # closed since still shows open in its week. An issue the history does not know
+        # at the cut (entered later, or loaded in one go) is taken as read.
+        at_cut = {issue.id: issue for issue in as_of(Issue, window.cut).filter(in_reach)}
+        issues = [at_cut.get(issue.id, issue) for issue in issues]
     visits = list(as_of(SiteVisit, moment).filter(visited_on__range=(period.start, period.end)))
     escalated_at = AlertEscalation.objects.filter(
         alert=OuterRef("pk"), step=AlertEscalation.Step.BRIEFING
@@ -184,17 +199,17 @@ def read(window: Window, kind: str) -> Reads:
         visits=visits,
         alerts=alerts,
     )
+    year = figures_year(window, kind)
+    reads.plans = defaultdict(Decimal)
+    for plan in as_of(AnnualPlan, moment).filter(year=year):
+        reads.plans[plan.project_id] += plan.planned_investment
+        monthly_plan = [getattr(plan, planned_month_field(month)) for month in MONTHS]
+        if monthly_plan[0] is not None:
+            reads.monthly_plans[plan.project_id] = monthly_plan
+    reads.monthly = defaultdict(dict)
+    for record in as_of(MonthlyInvestment, moment).filter(year=year):
+        reads.monthly[record.project_id][record.month] = record.completed_amount
     if kind == MONTHLY:
-        year = period.start.year
-        reads.plans = defaultdict(Decimal)
-        for plan in as_of(AnnualPlan, moment).filter(year=year):
-            reads.plans[plan.project_id] += plan.planned_investment
-            monthly_plan = [getattr(plan, planned_month_field(month)) for month in MONTHS]
-            if monthly_plan[0] is not None:
-                reads.monthly_plans[plan.project_id] = monthly_plan
-        reads.monthly = defaultdict(dict)
-        for record in as_of(MonthlyInvestment, moment).filter(year=year):
-            reads.monthly[record.project_id][record.month] = record.completed_amount
         reads.target = as_of(ZoneTarget, moment).filter(year=year).first()
         reads.zone_industrial = (
             as_of(ZoneIndustrialInvestment, moment)

@@ -2,22 +2,27 @@
 the PDF) and an A4 PDF. The templates read only what is prepared here from the snapshot,
 never the database, so a briefing renders the same whenever it is rendered."""
 
+import base64
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
 from django.conf import settings
+from django.core.exceptions import SuspiciousOperation
+from django.core.files.storage import default_storage
 from django.template.loader import render_to_string
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from hitech_zone.money import format_wan, format_yi, rounding_shows
 from hitech_zone.templatetags.money import yi
+from hitech_zone.templatetags.typography import nowrap
 from inspections import workdays
 from projects import progress
 from reports import charts
 from reports.briefings import wording
+from reports.briefings.common import SEVERITY_RANK
 from reports.pdf import html_to_pdf
 from reports.periods import MONTHLY, WEEKLY, Period
 
@@ -51,6 +56,7 @@ PERCENT_KEYS = frozenset(
         "closure_rate",
         "time_progress_percent",
         "percent",
+        "points",
     }
 )
 DATE_KEYS = frozenset(
@@ -68,6 +74,8 @@ DATE_KEYS = frozenset(
         "deadline",
         "date",
         "at",
+        "needed_by",
+        "cutoff",
     }
 )
 
@@ -80,8 +88,8 @@ class Money:
 
     @property
     def yi(self) -> str:
-        """'152.5 亿元' (in English, 'CNY 15.25 billion')."""
-        return yi(self.value)
+        """'152.5 亿元' (in English, 'CNY 15.25 billion'), kept on one line."""
+        return nowrap(yi(self.value))
 
     @property
     def yi_number(self) -> str:
@@ -145,7 +153,8 @@ def _light_rows(counts: dict[str, int]) -> list[tuple[str, str, int]]:
 
 
 # The weekly briefing's lists, each printed up to BRIEFING_LIST_ROWS rows: (name in
-# `unlisted`, section holding the list, key of the list in it).
+# `unlisted`, section holding the list, key of the list in it). Warnings are cut by
+# project rows, not by alerts.
 WEEKLY_LISTS = (
     *(
         (key, None, key)
@@ -153,13 +162,13 @@ WEEKLY_LISTS = (
             "status_changes",
             "milestones_reached",
             "milestones_missed",
-            "alerts_new",
-            "alerts_resolved",
             "issues_raised",
             "issues_closed",
             "issues_overdue",
         )
     ),
+    ("alerts_new", None, "warnings_new"),
+    ("alerts_resolved", None, "warnings_cleared"),
     ("next_week", "next_week", "milestones"),
 )
 
@@ -177,14 +186,70 @@ def _listed(data: dict) -> dict[str, int]:
     return unlisted
 
 
+def _warning_rows(entries: list[dict], states: dict, day_key: str) -> list[dict]:
+    """One row per project, its alerts' texts together, in the snapshot's order (the
+    most pressing project first). Snapshots made before the lights were stored show the
+    worst alert's colour instead."""
+    rows: dict[str, dict] = {}
+    for entry in entries:
+        code = entry["project"]["code"]
+        row = rows.get(code)
+        if row is None:
+            state = states.get(code) or {}
+            row = rows[code] = {
+                "project": entry["project"],
+                "light": state.get("light"),
+                "status": state.get("status"),
+                "alerts": [],
+            }
+        row["alerts"].append(entry)
+    for row in rows.values():
+        alerts = row["alerts"]
+        worst = max(alerts, key=lambda a: SEVERITY_RANK.get(a["severity"], 0))
+        row["light"] = row["light"] or worst["severity"]
+        row["light_label"] = wording.light_label(row["light"])
+        row["status_label"] = wording.status_label(row["status"]) if row["status"] else ""
+        row["texts"] = [wording.alert_text(a) for a in alerts]
+        row["count"] = len(alerts)
+        row["red"] = sum(a["severity"] == "red" for a in alerts)
+        row["day"] = min(a[day_key] for a in alerts if a.get(day_key))
+    return list(rows.values())
+
+
+def _investment_strip(investment: dict | None) -> dict | None:
+    """The zone's investment through the reporting period when the briefing was made,
+    named by that period (snapshots made before the strip have none)."""
+    if not investment:
+        return None
+    period = progress.ReportingPeriod(investment["period"]["year"], investment["period"]["month"])
+    points = investment["points_vs_pace"]
+    return {
+        **investment,
+        "label": period.label,
+        "year": period.year,
+        "ahead": points is not None and points >= 0,
+        "points_abs": abs(points) if points is not None else None,
+    }
+
+
 def _weekly_context(raw: dict, data: dict) -> dict:
+    states = data.get("project_states") or {}
+    data["warnings_new"] = _warning_rows(data["alerts_new"], states, "first_seen")
+    data["warnings_cleared"] = _warning_rows(data["alerts_resolved"], states, "resolved")
+    # Figures older snapshots lack, counted from their lists before these are cut.
+    figures = {
+        "alerts_new_projects": len(data["warnings_new"]),
+        "milestones_next_week": len(data["next_week"]["milestones"]),
+        **data["figures"],
+    }
     data["unlisted"] = _listed(data)
     for entry in data["milestones_reached"]:
         entry["days_early"] = max(-entry["days_late"], 0)
-    for key in ("alerts_new", "alerts_resolved"):
-        data[key] = _alerts(data[key])
     for key in ("issues_raised", "issues_closed", "issues_overdue"):
         data[key] = _issues(data[key])
+    for entry in data["issues_overdue"]:
+        light = (states.get(entry["project"]["code"]) or {}).get("light")
+        entry["light"], entry["light_label"] = light, wording.light_label(light) if light else ""
     data["status_changes"] = [
         {
             **change,
@@ -193,7 +258,17 @@ def _weekly_context(raw: dict, data: dict) -> dict:
         }
         for change in data["status_changes"]
     ]
-    return {}
+    cut = min(
+        date.fromisoformat(raw["period"]["end"]),
+        timezone.localdate(datetime.fromisoformat(raw["as_of"])),
+    )
+    return {
+        "investment": _investment_strip(data.get("investment")),
+        "cut_day": cut,
+        # Snapshots made before overdue issues were counted in working days say days.
+        "overdue_in_workdays": all("workdays_overdue" in e for e in raw["issues_overdue"]),
+        "figures": figures,
+    }
 
 
 def _stage_label(code: str) -> str:
@@ -203,8 +278,74 @@ def _stage_label(code: str) -> str:
         return code
 
 
+def _decisions(decisions: dict | None) -> dict | None:
+    """The decision items with their words (snapshots made before them have none)."""
+    if decisions is None:
+        return None
+    items = [
+        {
+            **item,
+            "problem": wording.decision_reason(item["reasons"][0]),
+            "more": [wording.decision_reason(r) for r in item["reasons"][1:]],
+            "ask_text": wording.decision_ask(item["ask"]),
+            "light_label": wording.light_label(item["light"]),
+        }
+        for item in decisions["items"]
+    ]
+    return {**decisions, "items": items}
+
+
+# The monthly's printed lists, each cut to its setting (0 prints all): (name in
+# `unlisted`, path to the list, setting).
+MONTHLY_LISTS = (
+    ("behind", ("behind", "projects"), "BRIEFING_MONTHLY_BEHIND_ROWS"),
+    ("issues_open", ("issue_list", "open"), "BRIEFING_MONTHLY_OPEN_ISSUE_ROWS"),
+    ("issues_closed", ("issue_list", "closed"), "BRIEFING_MONTHLY_CLOSED_ISSUE_ROWS"),
+    ("visits", ("visits", "items"), "BRIEFING_MONTHLY_VISIT_ROWS"),
+    ("ranking_parks", ("rankings", "parks"), "BRIEFING_MONTHLY_RANKING_ROWS"),
+    ("ranking_departments", ("rankings", "departments"), "BRIEFING_MONTHLY_RANKING_ROWS"),
+)
+
+
+def _monthly_listed(data: dict) -> dict[str, int]:
+    """Cut each monthly list to what is printed, keeping a ranking's bottom entries (the
+    black list) in view; return how many rows of each are not printed."""
+    unlisted = {}
+    for name, (section, key), setting in MONTHLY_LISTS:
+        holder = data.get(section)
+        limit = getattr(settings, setting)
+        if not holder or key not in holder:
+            unlisted[name] = 0
+            continue
+        rows = holder[key]
+        unlisted[name] = max(len(rows) - limit, 0) if limit else 0
+        if unlisted[name] and section == "rankings":
+            head = limit - limit // 3
+            holder[key] = rows[:head] + [None] + rows[len(rows) - (limit - head) :]
+        elif unlisted[name]:
+            holder[key] = rows[:limit]
+    return unlisted
+
+
+def register_attached(snapshot: dict) -> bool:
+    """Whether the briefing comes with its register as an .xlsx instead of printing it."""
+    return (
+        snapshot.get("kind") == MONTHLY
+        and len(snapshot.get("projects") or []) > settings.BRIEFING_REGISTER_PRINT_MAX
+    )
+
+
 def _monthly_context(raw: dict, data: dict) -> dict:
     summary = data["summary"]
+    data["unlisted"] = _monthly_listed(data)
+    behind = data.get("behind")
+    for row in behind["projects"] if behind else []:
+        row["light_label"] = wording.light_label(row["light"])
+        row["reason"] = wording.behind_reason(row)
+    issue_list = data.get("issue_list")
+    if issue_list:
+        issue_list["open"] = _issues(issue_list["open"])
+        issue_list["closed"] = _issues(issue_list["closed"])
     for row in data["projects"]:
         row["status_label"] = wording.status_label(row["status"])
         row["light_label"] = wording.light_label(row["light"])
@@ -245,6 +386,7 @@ def _monthly_context(raw: dict, data: dict) -> dict:
         )
     points = summary["points_vs_pace"]
     return {
+        "print_register": not register_attached(raw),
         "charts": built,
         "points_abs": abs(points) if points is not None else None,
         "ahead": points is not None and points >= 0,
@@ -278,7 +420,13 @@ def _page_counter() -> str:
 
 
 def _context(
-    *, snapshot: dict, generated_at: datetime, version: int, changes: list[str], preview: bool
+    *,
+    snapshot: dict,
+    generated_at: datetime,
+    version: int,
+    changes: list[str],
+    preview: bool,
+    preview_document: bool = False,
 ) -> dict:
     kind = snapshot["kind"]
     period = Period(
@@ -288,6 +436,8 @@ def _context(
     )
     data = _typed(snapshot)
     data["escalated"] = _alerts(data["escalated"])
+    _visit_images(data.get("visits"))
+    data["decisions"] = _decisions(data.get("decisions"))
     data["light_rows"] = _light_rows(snapshot["light_counts"])
     extra = (_weekly_context if kind == WEEKLY else _monthly_context)(snapshot, data)
     title = (
@@ -306,6 +456,8 @@ def _context(
         "version": version,
         "changes": changes,
         "preview": preview,
+        # A briefing of a period not yet over: 预览 across every page.
+        "is_preview_document": preview_document,
         "calendar_note": _calendar_note(snapshot, period),
         "running": {
             "head_left": _css_string(f"{snapshot['zone']} · {title}"),
@@ -321,6 +473,30 @@ def _context(
         },
         **extra,
     }
+
+
+def _visit_images(visits: dict | None) -> None:
+    """Each visit's stored thumbnails as data: URIs, which WeasyPrint and the browser's
+    preview (its CSP allows data: images) both load without a URL to serve them. A file
+    gone since prints no image; snapshots from before photos have none."""
+    for visit in (visits or {}).get("items", []):
+        visit["images"] = [
+            {"src": src, "alt": photo.get("name", "")}
+            for photo in visit.get("photos") or []
+            if (src := _image_data_uri(photo.get("thumbnail") or ""))
+        ]
+
+
+def _image_data_uri(name: str) -> str | None:
+    if not name:
+        return None
+    try:
+        with default_storage.open(name, "rb") as stored:
+            data = stored.read()
+    except (OSError, SuspiciousOperation, ValueError):
+        return None
+    # Thumbnails are always JPEG (inspections.photos).
+    return "data:image/jpeg;base64," + base64.b64encode(data).decode("ascii")
 
 
 def _calendar_note(snapshot: dict, period: Period) -> str | None:
@@ -344,6 +520,7 @@ def html_render(
     changes: list[str],
     preview: bool,
     csp_nonce: str = "",
+    preview_document: bool = False,
 ) -> str:
     """The briefing as an HTML document: with `preview`, a page for the browser; without,
     the source of the PDF. A page's <style> elements carry the request's `csp_nonce`."""
@@ -353,13 +530,19 @@ def html_render(
         version=version,
         changes=changes,
         preview=preview,
+        preview_document=preview_document,
     )
     context["CSP_NONCE"] = csp_nonce
     return render_to_string(TEMPLATES[snapshot["kind"]], context)
 
 
 def pdf_render(
-    *, snapshot: dict, generated_at: datetime, version: int, changes: list[str]
+    *,
+    snapshot: dict,
+    generated_at: datetime,
+    version: int,
+    changes: list[str],
+    preview_document: bool = False,
 ) -> bytes:
     """The briefing as an A4 PDF with the shipped Chinese font embedded."""
     html = html_render(
@@ -368,5 +551,6 @@ def pdf_render(
         version=version,
         changes=changes,
         preview=False,
+        preview_document=preview_document,
     )
     return html_to_pdf(html)

@@ -15,9 +15,10 @@ from datetime import datetime
 from django.conf import settings
 from django.utils import timezone
 
-from inspections import workdays
+from inspections import deadlines, workdays
 from projects import progress
 from reports.briefings.common import escalated, iso_moment, light_counts, lights_at, visits
+from reports.briefings.decisions import cutoff_day, decision_items
 from reports.briefings.monthly import monthly_sections
 from reports.briefings.reads import read, window_for
 from reports.briefings.weekly import weekly_sections
@@ -48,6 +49,7 @@ def snapshot_build(*, kind: str, period: Period, as_of: datetime) -> dict:
         else progress.reporting_period(timezone.localdate(as_of))
     )
     lights = lights_at(reads, as_of, figures)
+    calendar = deadlines.calendar_for(cutoff_day(reads))
     snapshot = {
         "schema": SCHEMA,
         "kind": kind,
@@ -61,13 +63,14 @@ def snapshot_build(*, kind: str, period: Period, as_of: datetime) -> dict:
         "lights_at": iso_moment(as_of),
         "light_counts": light_counts(lights),
         "escalated": escalated(reads, as_of),
+        "decisions": decision_items(reads, lights, calendar),
         "visits": visits(reads),
         # Years of the period whose holiday schedule was not known: the working days
         # counted there are estimates, and the briefing says so in a footnote.
         "calendar_uncovered": workdays.WorkdayCalendar().uncovered_years(period.start, period.end),
     }
     if kind == WEEKLY:
-        snapshot.update(weekly_sections(reads))
+        snapshot.update(weekly_sections(reads, lights, figures, calendar))
     else:
-        snapshot.update(monthly_sections(reads, lights))
+        snapshot.update(monthly_sections(reads, lights, calendar))
     return snapshot

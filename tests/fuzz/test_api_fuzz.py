@@ -13,6 +13,7 @@ compares it with the served OpenAPI schema, so a new parameter or operation fail
 | briefing_list | page, page_size | test_list_filters |
 | project_detail | code (path) | test_path_values |
 | briefing_pdf | briefing_id (path) | test_path_values |
+| project_brief_pdf | code (path) | test_path_values |
 | zone_summary | none | (no input) |
 """
 
@@ -43,6 +44,7 @@ API_INVENTORY = {
     "briefing_list": {"page", "page_size"},
     "project_detail": {"code"},
     "briefing_pdf": {"briefing_id"},
+    "project_brief_pdf": {"code"},
     # Takes no parameter: the token's user is the whole input.
     "zone_summary": set(),
 }  # fmt: skip
@@ -153,7 +155,7 @@ def test_list_filters(client, world, keys, call, role):
 
 @fuzz_settings(100)
 @given(
-    operation=st.sampled_from(["project_detail", "briefing_pdf"]),
+    operation=st.sampled_from(["project_detail", "briefing_pdf", "project_brief_pdf"]),
     value=st.one_of(
         hostile_text,
         hostile_ids(),
@@ -164,10 +166,14 @@ def test_list_filters(client, world, keys, call, role):
 )
 def test_path_values(client, world, keys, operation, value, role):
     """Any code or id in the path: the record, 404 (not found, or not the user's), or 422."""
-    path = {"project_detail": "/projects/{}", "briefing_pdf": "/briefings/{}/pdf"}[operation]
+    path = {
+        "project_detail": "/projects/{}",
+        "briefing_pdf": "/briefings/{}/pdf",
+        "project_brief_pdf": "/projects/{}/brief.pdf",
+    }[operation]
     with rolled_back():
         response = answer(client, path.format(quote(value, safe="")), keys[role])
-        if operation == "project_detail" and role == "manager" and value == world.other.code:
+        if operation != "briefing_pdf" and role == "manager" and value == world.other.code:
             assert response.status_code == 404
             assert world.other.name not in response.content.decode()
 

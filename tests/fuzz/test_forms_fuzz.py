@@ -157,6 +157,9 @@ NO_INPUT = {
     "logout": "POST, no fields: signs the session out",
     "slip_detect_now": "POST, no fields: queues the nightly detection",
     "notifications_read": "POST, no fields: marks the user's notifications read",
+    "briefing_retry": "POST, no fields: queues a stuck briefing again",
+    "briefing_register_download": "GET",
+    "project_brief": "GET",
 }
 
 # Every FilterSet of the application and the URL names whose GET it reads.

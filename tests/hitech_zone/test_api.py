@@ -223,6 +223,11 @@ API_ROUTES = {
     "alert_list": ApiRoute(EVERYONE),
     "briefing_list": ApiRoute(BRIEFING_READERS),
     "briefing_pdf": ApiRoute(BRIEFING_READERS, args=lambda w: [w.briefing.pk]),
+    "project_brief_pdf": ApiRoute(
+        {"official", "leader", "manager", "admin_user"},
+        args=lambda w: [w.project.code],
+        hidden={"other_manager"},
+    ),
     # The schema is public; the docs page is for signed-in people (session, see below).
     "openapi-json": ApiRoute("public", anonymous=200),
     "openapi-view": ApiRoute("public", anonymous=302),
@@ -609,6 +614,7 @@ def test_the_schema_is_valid_openapi_3_that_schemathesis_loads(client):
         "/api/v1/alerts",
         "/api/v1/briefings",
         "/api/v1/briefings/{briefing_id}/pdf",
+        "/api/v1/projects/{code}/brief.pdf",
     }
     for operation in operations:
         assert operation.method == "get"

@@ -283,14 +283,16 @@ def assert_manifest_describes(source: Source, engine: str) -> dict:
         manifest["row_counts"]
     )
     assert manifest["row_counts"]["projects_project"] >= 28
-    assert manifest["row_counts"]["inspections_visitphoto"] == 1
+    # The demo's 7 visit photos and the one this test adds.
+    assert manifest["row_counts"]["inspections_visitphoto"] == 8
     leaves = dict(MigrationLoader(None, ignore_no_migrations=True).graph.leaf_nodes())
     assert manifest["migrations"]["projects"] == leaves["projects"]
     assert manifest["migrations"]["hitech_zone"] == leaves["hitech_zone"]
     assert manifest["media"]["files"] == {
         name: {"sha256": sha256(data), "size": len(data)} for name, data in source.media.items()
     }
-    assert len(manifest["media"]["files"]) == 3
+    # This test's 3 files, and the demo's 7 photos with their thumbnails.
+    assert len(manifest["media"]["files"]) == 3 + 7 * 2
     with tarfile.open(source.archive) as archive:
         dump = archive.extractfile(manifest["database"]["file"]).read()
     assert sha256(dump) == manifest["database"]["sha256"]
@@ -303,8 +305,11 @@ def assert_restored(*, source: Source, manifest: dict, engine: str, location: st
     restored = sqlite_counts(Path(location)) if engine == "sqlite" else postgres_counts(location)
     assert restored == manifest["row_counts"] == source.counts
     assert media_tree(media) == source.media
+    # Every photo row finds its file, with the bytes backed up (this test's photo and the
+    # demo's).
     for path in restored_photo_paths(engine, location):
-        assert (media / path).read_bytes() in (PHOTO, THUMBNAIL)
+        assert (media / path).read_bytes() == source.media[str(path)]
+    assert {PHOTO, THUMBNAIL} <= set(source.media.values())
 
 
 @pytest.mark.django_db(transaction=True)

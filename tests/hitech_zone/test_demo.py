@@ -434,10 +434,12 @@ def test_a_fresh_demo_has_projections_and_alerts_that_agree_with_the_lights(toda
     open_alerts = Alert.objects.filter(resolved_at__isnull=True)
     assert open_alerts.filter(severity=Alert.Severity.RED).exists()
     assert open_alerts.filter(severity=Alert.Severity.YELLOW).exists()
-    # Red alerts went to the responsible persons, as notices.
-    assert AlertEscalation.objects.filter(step=AlertEscalation.Step.RESPONSIBLE).count() == (
-        open_alerts.filter(severity=Alert.Severity.RED).count()
-    )
+    # Red alerts went to the responsible persons, as notices (the replayed nights also
+    # escalated red alerts resolved since).
+    open_red = open_alerts.filter(severity=Alert.Severity.RED)
+    assert AlertEscalation.objects.filter(
+        step=AlertEscalation.Step.RESPONSIBLE, alert__in=open_red
+    ).count() == (open_red.count())
     worst = dict.fromkeys(Project.objects.values_list("pk", flat=True), "green")
     for project_id, severity in open_alerts.values_list("project_id", "severity"):
         if severity == "red" or worst[project_id] == "green":

@@ -84,11 +84,20 @@ def briefing_servings(briefing: Briefing, users) -> tuple[Serving, ...]:
     )
 
 
+def register_servings(briefing: Briefing, users) -> tuple[Serving, ...]:
+    # The register spreadsheet goes to the same readers as the briefing's PDF.
+    readers = frozenset(ZONE_WIDE)
+    return (
+        Serving(reverse("briefing_register_download", args=[briefing.pk]), readers, refused=403),
+    )
+
+
 # Every file field of every model, and the URLs its files are served from.
 SERVED_BY: dict[tuple[str, str], Callable] = {
     ("inspections.VisitPhoto", "image"): photo_servings("image"),
     ("inspections.VisitPhoto", "thumbnail"): photo_servings("thumbnail"),
     ("reports.Briefing", "file"): briefing_servings,
+    ("reports.Briefing", "register_file"): register_servings,
 }
 
 

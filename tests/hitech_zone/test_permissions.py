@@ -260,6 +260,23 @@ ROUTES = {
     "briefing_detail": Route("get", BRIEFING_READERS, args=lambda w: [w.briefing.pk]),
     "briefing_preview": Route("get", BRIEFING_READERS, args=lambda w: [w.briefing.pk]),
     "briefing_download": Route("get", BRIEFING_READERS, args=lambda w: [w.briefing.pk]),
+    # The walk's briefing is a weekly: it has no register, which its readers learn (404).
+    "briefing_register_download": Route(
+        "get",
+        BRIEFING_READERS,
+        args=lambda w: [w.briefing.pk],
+        statuses=dict.fromkeys(BRIEFING_READERS, 404),
+    ),
+    # Officials may queue a stuck render again; the walk's, published, is refused (back
+    # to its page with the reason).
+    "briefing_retry": Route("post", PUBLISHERS, args=lambda w: [w.briefing.pk]),
+    # A project's one-page brief: whoever sees the whole project (not a department, 403).
+    "project_brief": Route(
+        "get",
+        {"official", "leader", "manager", "admin_user"},
+        args=lambda w: [w.project.code],
+        hidden=NOT_THEIRS,
+    ),
     "notifications": Route("get", READERS),
     "notifications_read": Route("post", READERS),
     "login": Route("get", "public"),

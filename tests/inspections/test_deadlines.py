@@ -179,7 +179,8 @@ def test_the_overdue_alert_counts_working_days_from_the_due_day(department):
 
 def test_the_weekly_briefing_lists_an_issue_overdue_by_its_due_day(department, time_machine):
     """The week of 9–15 Nov, made on Monday the 16th: due Friday the 13th is overdue by
-    Sunday the 15th (two days); due Saturday the 14th is due on Monday the 16th, not yet."""
+    Sunday the 15th, with no working day lost yet (0); due Saturday the 14th is due on
+    Monday the 16th, not yet."""
     time_machine.move_to(datetime(2026, 11, 2, 10, 0, tzinfo=ZONE))
     project = factories.ProjectFactory(code="T-WK", name="乙项目")
     for deadline in (date(2026, 11, 13), date(2026, 11, 14)):
@@ -191,8 +192,8 @@ def test_the_weekly_briefing_lists_an_issue_overdue_by_its_due_day(department, t
         period=containing(WEEKLY, date(2026, 11, 9)),
         as_of=datetime(2026, 11, 16, 9, 0, tzinfo=ZONE),
     )
-    assert [(i["title"], i["days_overdue"]) for i in snapshot["issues_overdue"]] == [
-        ("到期13日", 2)
+    assert [(i["title"], i["workdays_overdue"]) for i in snapshot["issues_overdue"]] == [
+        ("到期13日", 0)
     ]
     assert snapshot["figures"]["issues_open"] == 2
     assert snapshot["calendar_uncovered"] == []

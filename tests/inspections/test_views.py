@@ -460,3 +460,47 @@ def test_with_many_projects_the_list_offers_search_not_a_list_of_every_project(
     page = client.get("/issues/", {"project": other.pk}).content.decode()
     assert f'<input type="hidden" name="project" value="{other.pk}"' in page
     assert "临时用电未接通" in page
+
+
+INSTRUCTION = "请建设局本周内协调供电部门排定外线工期，月底前送电。"
+
+
+def test_the_leader_s_instruction_is_recorded_and_shown(manager, own_project):
+    client = login(manager)
+    response = client.post(
+        "/visits/new/", visit_data(own_project, leader_instruction=f"  {INSTRUCTION}\n")
+    )
+    assert response.status_code == 302
+    visit = SiteVisit.objects.get()
+    assert visit.leader_instruction == INSTRUCTION
+    page = client.get(f"/visits/{visit.pk}/").content.decode()
+    assert 'data-testid="leader-instruction"' in page and INSTRUCTION in page
+
+
+def test_the_leader_s_instruction_is_kept_when_the_visit_is_refused(manager, own_project):
+    tomorrow = (timezone.localdate() + timedelta(days=1)).isoformat()
+    response = login(manager).post(
+        "/visits/new/",
+        visit_data(own_project, visited_on=tomorrow, leader_instruction=INSTRUCTION),
+    )
+    assert response.status_code == 422
+    assert INSTRUCTION in response.content.decode()
+    assert SiteVisit.objects.count() == 0
+
+
+def test_the_leader_s_instruction_alone_is_a_visit_worth_recording(manager, own_project):
+    data = visit_data(
+        own_project, notes="", leader_instruction=INSTRUCTION, **{"issue-0-title": ""}
+    )
+    data.pop("issue-0-category")
+    assert login(manager).post("/visits/new/", data).status_code == 302
+    assert SiteVisit.objects.get().leader_instruction == INSTRUCTION
+
+
+def test_a_draft_keeps_the_leader_s_instruction(manager, own_project):
+    client = login(manager)
+    data = visit_data(own_project, leader_instruction=INSTRUCTION)
+    assert client.post("/visits/draft/", data, headers=HTMX).status_code == 200
+    assert INSTRUCTION in client.get("/visits/new/").content.decode()
+    client.post("/visits/new/", data)
+    assert SiteVisit.objects.get().leader_instruction == INSTRUCTION

@@ -66,8 +66,8 @@ def rendered(django_db_setup, django_db_blocker) -> Rendered:
 
 def test_the_totals_printed_are_the_database_totals(rendered):
     text = "".join(rendered.pages)
-    first = rendered.pages[0]
-    # Key figures on the first page, in 亿元.
+    # Key figures right after the leader's decisions, on the first two pages, in 亿元.
+    first = "".join(rendered.pages[:2])
     assert "152.5亿元" in first
     assert "50.0亿元" in first
     assert f"{format_yi(rendered.completed_ytd)}亿元" in first

@@ -26,9 +26,11 @@ class Command(BaseCommand):
             parsed = periods.parse(kind, period)
         except periods.PeriodError as error:
             raise CommandError(str(error)) from None
-        published = Briefing.objects.filter(
-            kind=kind, period=parsed.key, status=Briefing.Status.PUBLISHED
-        ).order_by("-version")
+        published = (
+            Briefing.objects.versions()
+            .filter(kind=kind, period=parsed.key, status=Briefing.Status.PUBLISHED)
+            .order_by("-version")
+        )
         briefing = published.first()
         if briefing is None or reissue:
             requested = services.briefing_request(
