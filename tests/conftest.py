@@ -206,6 +206,18 @@ def fast_password_hashing(settings):
 
 
 @pytest.fixture(autouse=True)
+def default_language():
+    # A request in another language leaves that language active in the thread: each test
+    # starts in the default one, whichever test ran before it on the same worker.
+    from django.conf import settings
+    from django.utils import translation
+
+    translation.activate(settings.LANGUAGE_CODE)
+    yield
+    translation.activate(settings.LANGUAGE_CODE)
+
+
+@pytest.fixture(autouse=True)
 def fresh_fragment_cache():
     # Test databases roll back to the same data version; cached pages must not carry over.
     from django.core.cache import caches

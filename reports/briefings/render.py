@@ -286,7 +286,9 @@ def _decisions(decisions: dict | None) -> dict | None:
         {
             **item,
             "problem": wording.decision_reason(item["reasons"][0]),
-            "more": [wording.decision_reason(r) for r in item["reasons"][1:]],
+            # Two more reasons at most: the 问题清单 and the project brief hold the rest.
+            "more": [wording.decision_reason(r) for r in item["reasons"][1:3]],
+            "more_unlisted": max(len(item["reasons"]) - 3, 0),
             "ask_text": wording.decision_ask(item["ask"]),
             "light_label": wording.light_label(item["light"]),
         }

@@ -104,3 +104,9 @@ def test_every_page_has_the_running_header_and_footer(rendered):
 
 def test_the_render_is_quick_enough(rendered):
     assert rendered.seconds < 30
+
+
+def test_the_zone_monthly_stays_within_eight_pages(rendered):
+    """The demo zone's 28 projects, the register printed as the appendix: at most 8 A4
+    pages (tests/reports/test_monthly_sections.py holds the city and province sizes)."""
+    assert len(rendered.pages) <= 8, len(rendered.pages)
