@@ -156,6 +156,8 @@ def _generate(extra: int, rng: random.Random, today: date) -> None:
                 status=_weighted(rng, STATUS_WEIGHTS),
                 planned_start=start,
                 planned_completion=start + timedelta(days=rng.randrange(365, 1460)),
+                # 入库 within weeks of the planned start, as most key projects are.
+                in_statistics_on=min(start + timedelta(days=rng.randrange(10, 40)), today),
                 responsible_person=rng.choice(officials),
                 leader_in_charge=rng.choice(leaders) if leaders else None,
                 location="高新区",

@@ -18,13 +18,15 @@ from ninja.security import HttpBearer
 
 from hitech_zone import audit, permissions, services
 from inspections.api import router as inspections_router
+from inspections.rounds.api import router as rounds_router
 from projects.api import router as projects_router
 from reports.api import router as reports_router
 
 DESCRIPTION = """\
 Read-only access to the zone's key projects for the city's platform: projects with
 their milestones and this year's investment, the zone's totals against its targets,
-open alerts, issues, and briefings with their PDFs.
+open alerts, issues, the monthly reporting rounds (月报) with their reports' states, and
+briefings with their PDFs.
 
 **Authentication.** Every operation needs `Authorization: Bearer <key>`. A signed-in
 user creates keys on the *API tokens* page of the web application (/account/tokens/),
@@ -76,6 +78,7 @@ api = AuditedNinjaAPI(
 )
 api.add_router("/", projects_router)
 api.add_router("/", inspections_router)
+api.add_router("/", rounds_router)
 api.add_router("/", reports_router)
 
 

@@ -12,6 +12,8 @@ os.environ.setdefault("DJANGO_SETTINGS_MODULE", "hitech_zone.settings")
 app = Celery("hitech_zone")
 app.config_from_object("django.conf:settings", namespace="CELERY")
 app.autodiscover_tasks()
+# The monthly round's jobs live in a package of the inspections app.
+app.autodiscover_tasks(["inspections.rounds"])
 
 
 @app.on_after_finalize.connect
@@ -41,6 +43,19 @@ def _schedule(sender: Celery, **_kwargs) -> None:
         "issue-deadlines": {
             "task": "inspections.tasks.issue_deadlines_notify",
             "schedule": crontab(hour=8, minute=0),
+        },
+        # Every day at 06:00 Asia/Shanghai: open last month's reporting round (月报) on the
+        # 1st; on the other days the same idempotent job makes up a 1st that beat missed
+        # and adds projects planned since.
+        "round-open": {
+            "task": "inspections.rounds.tasks.open_round",
+            "schedule": crontab(hour=6, minute=0),
+        },
+        # Every day at 08:10 Asia/Shanghai: the round's reminders whose day has come (due
+        # soon, late, escalated to the leader in charge).
+        "round-reminders": {
+            "task": "inspections.rounds.tasks.report_reminders_send",
+            "schedule": crontab(hour=8, minute=10),
         },
         # Every ten minutes: notices whose e-mail job gave up (a mail server down for
         # longer than its retries) are sent once the server is back.

@@ -66,6 +66,14 @@ PROJECT_BRIEF_READERS = frozenset(ALL_PROJECTS[Action.VIEW] | OWN_PROJECTS[Actio
 METRICS_READERS = frozenset({Role.OFFICIAL, Role.ADMIN})
 # Who reads the audit log (sign-ins, refusals, imports, exports, briefing downloads).
 AUDIT_READERS = frozenset({Role.LEADER, Role.ADMIN})
+# Who enters a project's monthly investment directly, on its page: a project manager
+# reports it in the monthly round (月报) instead, where an official checks it.
+FIGURE_ENTERERS = frozenset({Role.OFFICIAL, Role.ADMIN})
+# Who fills monthly reports, for the projects they may change.
+REPORT_FILLERS = frozenset(OWN_PROJECTS[Action.EDIT])
+# The monthly round (月报): who reads every project's reports, and who checks them (审核).
+ROUND_READERS = frozenset({Role.OFFICIAL, Role.LEADER, Role.ADMIN})
+ROUND_CHECKERS = frozenset({Role.OFFICIAL, Role.ADMIN})
 
 
 class SystemActor:
@@ -199,4 +207,7 @@ def role_context(request) -> dict[str, Any]:
         "can_admin": Role.ADMIN in roles,
         "can_see_metrics": bool(roles & METRICS_READERS),
         "can_read_audit": bool(roles & AUDIT_READERS),
+        "can_fill_reports": bool(roles & REPORT_FILLERS),
+        "can_check_reports": bool(roles & ROUND_CHECKERS),
+        "can_read_rounds": bool(roles & ROUND_READERS),
     }

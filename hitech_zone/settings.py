@@ -377,7 +377,18 @@ if not 1 <= REPORTING_DEADLINE_DAY <= 28:
 # January is reported with February (1–2月), as the statistics bureau publishes it.
 REPORTING_JANUARY_WITH_FEBRUARY = env_bool("REPORTING_JANUARY_WITH_FEBRUARY", True)
 
+# The monthly round (月报, inspections.rounds): a month's figure more than this many times
+# its monthly plan is flagged to the checking official; reminders go this many working
+# days before the deadline, and to the leader in charge this many after the day it fell late.
+REPORT_JUMP_FACTOR = int(os.environ.get("REPORT_JUMP_FACTOR", "3"))
+REPORT_REMIND_BEFORE_WORKDAYS = int(os.environ.get("REPORT_REMIND_BEFORE_WORKDAYS", "2"))
+REPORT_ESCALATE_AFTER_WORKDAYS = int(os.environ.get("REPORT_ESCALATE_AFTER_WORKDAYS", "3"))
+
 # ---------------------------------------------------------------- warning lights
+# 入库: a started project not yet in the statistics turns yellow this many months after
+# its 开工 date, red after the second.
+LIGHT_STATISTICS_YELLOW_MONTHS = int(os.environ.get("LIGHT_STATISTICS_YELLOW_MONTHS", "1"))
+LIGHT_STATISTICS_RED_MONTHS = int(os.environ.get("LIGHT_STATISTICS_RED_MONTHS", "2"))
 # Investment: yellow this many percentage points behind 序时进度, red beyond the second.
 LIGHT_INVESTMENT_YELLOW_POINTS = int(os.environ.get("LIGHT_INVESTMENT_YELLOW_POINTS", "10"))
 LIGHT_INVESTMENT_RED_POINTS = int(os.environ.get("LIGHT_INVESTMENT_RED_POINTS", "30"))
@@ -397,6 +408,8 @@ ISSUE_RED_OVERDUE_WORKDAYS = int(os.environ.get("ISSUE_RED_OVERDUE_WORKDAYS", "5
 # Site-visit photos: per file and per visit.
 PHOTO_MAX_BYTES = int(os.environ.get("PHOTO_MAX_BYTES", str(10 * 1024 * 1024)))
 PHOTO_MAX_PER_VISIT = int(os.environ.get("PHOTO_MAX_PER_VISIT", "20"))
+# Photos of the site's progress sent with one monthly report (月报).
+REPORT_PHOTO_MAX = int(os.environ.get("REPORT_PHOTO_MAX", "6"))
 # ---------------------------------------------------------------- alerts and briefings
 # The zone's name, printed at the head of every briefing.
 ZONE_NAME = os.environ.get("ZONE_NAME", "常熟高新区")

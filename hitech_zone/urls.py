@@ -17,6 +17,7 @@ urlpatterns = [
     path("projects/<str:code>/", report_views.project_page, name="project_detail"),
     path("", include("reports.urls")),
     path("", include("inspections.urls")),
+    path("", include("inspections.rounds.urls")),
     path(
         "accounts/login/",
         auth_views.LoginView.as_view(authentication_form=SignInForm),

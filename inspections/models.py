@@ -380,6 +380,10 @@ class Notification(models.Model):
         AWAITING_CLOSE = "awaiting_close", _("Resolved, waiting to be closed")
         ALERT_RED = "alert_red", _("Project alert turned red")
         ALERT_ESCALATED = "alert_escalated", _("Red alert still open")
+        REPORT_DUE_SOON = "report_due_soon", _("Monthly report due in two working days")
+        REPORT_LATE = "report_late", _("Monthly report late")
+        REPORT_ESCALATED = "report_escalate", _("Monthly report still late")
+        REPORT_RETURNED = "report_returned", _("Monthly report returned")
 
     recipient = models.ForeignKey(
         settings.AUTH_USER_MODEL,
@@ -467,3 +471,189 @@ class VisitDraft(models.Model):
 
     def __str__(self) -> str:
         return f"{self.author} · {self.updated_at:%Y-%m-%d %H:%M}"
+
+
+# ------------------------------------------------------------------ the monthly round
+
+
+class ReportingRound(models.Model):
+    """月报填报: the round in which each active project reports one month's figures. It
+    opens on the 1st of the following month; the reports are due on `deadline` (the
+    reporting deadline day, moved to the next working day when it falls on a day off)."""
+
+    year = models.PositiveSmallIntegerField(_("year"))
+    month = models.PositiveSmallIntegerField(
+        _("month"), validators=[MinValueValidator(1), MaxValueValidator(12)]
+    )
+    deadline = models.DateField(_("deadline"))
+    opened_at = models.DateTimeField(_("opened at"), auto_now_add=True)
+
+    class Meta:
+        ordering = ["-year", "-month"]
+        verbose_name = _("reporting round")
+        verbose_name_plural = _("reporting rounds")
+        constraints = [
+            # Two beats or a retry open one round, never two.
+            models.UniqueConstraint(fields=["year", "month"], name="reporting_round_once"),
+            models.CheckConstraint(
+                condition=Q(month__gte=1, month__lte=12), name="reporting_round_month_valid"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.year}-{self.month:02d}"
+
+    @property
+    def label(self) -> str:
+        """The month the round reports, as people name it: 2026年10月."""
+        from django.utils.translation import gettext
+
+        return gettext("%(year)s, month %(month)s") % {"year": self.year, "month": self.month}
+
+
+class MonthlyReport(models.Model):
+    """One project's report (月报) in a round: 填报 by its manager, 审核 by an official.
+    Only an accepted report's figures count (they are written to the register on
+    acceptance); until then they show as awaiting check."""
+
+    project_path = "project"
+
+    class State(models.TextChoices):
+        DRAFT = "draft", _("Not reported")
+        SUBMITTED = "submitted", _("Awaiting check")
+        RETURNED = "returned", _("Returned")
+        ACCEPTED = "accepted", _("Accepted")
+
+    round = models.ForeignKey(
+        ReportingRound, models.PROTECT, related_name="reports", verbose_name=_("round")
+    )
+    project = models.ForeignKey(
+        Project, models.CASCADE, related_name="monthly_reports", verbose_name=_("project")
+    )
+    state = models.CharField(_("state"), max_length=10, choices=State, default=State.DRAFT)
+    completed_amount = models.DecimalField(
+        _("investment completed in the month (10k yuan)"),
+        max_digits=14,
+        decimal_places=2,
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(0)],
+    )
+    physical_progress = models.TextField(_("physical progress"), max_length=2000, blank=True)
+    employees_on_site = models.PositiveIntegerField(_("employees on site"), null=True, blank=True)
+    in_statistics = models.BooleanField(_("entered in the statistics (入库)"), default=False)
+    in_statistics_on = models.DateField(_("date entered in the statistics"), null=True, blank=True)
+    # {milestone id: "YYYY-MM-DD"}: milestones the report says were reached, written to the
+    # register on acceptance.
+    milestones_reached = models.JSONField(_("milestones reached"), default=dict, blank=True)
+    # [{"category": code, "description": text, "issue": id once raised}]
+    problems = models.JSONField(_("problems"), default=list, blank=True)
+    first_submitted_at = models.DateTimeField(_("first submitted at"), null=True, blank=True)
+    submitted_at = models.DateTimeField(_("submitted at"), null=True, blank=True)
+    submitted_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("submitted by"),
+    )
+    checked_at = models.DateTimeField(_("checked at"), null=True, blank=True)
+    checked_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("checked by"),
+    )
+    return_reason = models.TextField(_("reason for return"), max_length=1000, blank=True)
+    # Sent with the submit button, so a double tap or a retry submits once.
+    submission_key = models.UUIDField(_("submission key"), null=True, blank=True, editable=False)
+    # How many times an accepted report was opened again to correct it (更正).
+    corrections = models.PositiveSmallIntegerField(_("corrections"), default=0)
+    version = models.PositiveIntegerField(_("version"), default=1, editable=False)
+    updated_at = models.DateTimeField(_("saved at"), auto_now=True)
+
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["round", "project__code"]
+        verbose_name = _("monthly report")
+        verbose_name_plural = _("monthly reports")
+        constraints = [
+            models.UniqueConstraint(fields=["round", "project"], name="monthly_report_once"),
+            models.CheckConstraint(
+                condition=Q(completed_amount__isnull=True) | Q(completed_amount__gte=0),
+                name="monthly_report_amount_not_negative",
+            ),
+        ]
+        indexes = [models.Index(fields=["round", "state"], name="monthly_report_state_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.project} · {self.round}"
+
+
+class MonthlyReportStep(models.Model):
+    """One step of a report's life: who, when, what and the figure it carried."""
+
+    project_path = "report__project"
+
+    class Action(models.TextChoices):
+        SUBMITTED = "submitted", _("Submitted")
+        RETURNED = "returned", _("Returned")
+        ACCEPTED = "accepted", _("Accepted")
+        REOPENED = "reopened", _("Opened for correction")
+
+    report = models.ForeignKey(
+        MonthlyReport, models.CASCADE, related_name="steps", verbose_name=_("report")
+    )
+    action = models.CharField(_("step"), max_length=10, choices=Action)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, models.PROTECT, related_name="+", verbose_name=_("by")
+    )
+    acted_at = models.DateTimeField(_("at"))
+    comment = models.TextField(_("comment"), max_length=1000, blank=True)
+    completed_amount = models.DecimalField(
+        _("investment completed in the month (10k yuan)"),
+        max_digits=14,
+        decimal_places=2,
+        null=True,
+        blank=True,
+    )
+
+    class Meta:
+        ordering = ["report", "acted_at", "id"]
+        verbose_name = _("monthly report step")
+        verbose_name_plural = _("monthly report steps")
+
+    def __str__(self) -> str:
+        return f"{self.report} · {self.get_action_display()}"
+
+
+def report_photo_path(photo: "MonthlyReportPhoto", filename: str) -> str:
+    return f"reports/{photo.report_id}/{filename}"
+
+
+class MonthlyReportPhoto(models.Model):
+    """A photo of the site's progress sent with a monthly report; checked and re-encoded
+    as visit photos are, and served only through the permission layer."""
+
+    project_path = "report__project"
+
+    report = models.ForeignKey(
+        MonthlyReport, models.CASCADE, related_name="photos", verbose_name=_("report")
+    )
+    image = models.ImageField(_("photo"), upload_to=report_photo_path)
+    thumbnail = models.ImageField(_("thumbnail"), upload_to=report_photo_path)
+    original_name = models.CharField(_("original file name"), max_length=200)
+    kept_location = models.BooleanField(_("location kept"), default=False)
+    uploaded_at = models.DateTimeField(_("uploaded at"), auto_now_add=True)
+
+    class Meta:
+        ordering = ["report", "id"]
+        verbose_name = _("monthly report photo")
+        verbose_name_plural = _("monthly report photos")
+
+    def __str__(self) -> str:
+        return self.original_name

@@ -32,7 +32,7 @@ from django.db import transaction
 from django.utils.translation import gettext as _
 from PIL import ExifTags, Image, ImageOps, UnidentifiedImageError
 
-from inspections.models import SiteVisit, VisitPhoto
+from inspections.models import MonthlyReport, MonthlyReportPhoto, SiteVisit, VisitPhoto
 
 logger = logging.getLogger(__name__)
 
@@ -40,6 +40,7 @@ MB = 1024 * 1024
 
 PHOTO_MAX_BYTES: int = getattr(settings, "PHOTO_MAX_BYTES", 10 * MB)
 PHOTO_MAX_PER_VISIT: int = getattr(settings, "PHOTO_MAX_PER_VISIT", 20)
+REPORT_PHOTO_MAX: int = getattr(settings, "REPORT_PHOTO_MAX", 6)
 PHOTO_MAX_PIXELS: int = getattr(settings, "PHOTO_MAX_PIXELS", 40_000_000)
 PHOTO_MAX_EDGE: int = getattr(settings, "PHOTO_MAX_EDGE", 2560)
 THUMBNAIL_EDGE: int = getattr(settings, "THUMBNAIL_EDGE", 320)
@@ -140,6 +141,14 @@ def _over_visit_limit(name: str) -> PhotoRejected:
     message = _("%(name)s was not added: a visit takes at most %(limit)s photos.") % {
         "name": name,
         "limit": PHOTO_MAX_PER_VISIT,
+    }
+    return PhotoRejected(name, message, code="limit")
+
+
+def _over_report_limit(name: str) -> PhotoRejected:
+    message = _("%(name)s was not added: a monthly report takes at most %(limit)s photos.") % {
+        "name": name,
+        "limit": REPORT_PHOTO_MAX,
     }
     return PhotoRejected(name, message, code="limit")
 
@@ -315,10 +324,10 @@ def process_photo(uploaded_file: UploadLike, *, keep_location: bool) -> Processe
     )
 
 
-def _store(visit: SiteVisit, processed: ProcessedPhoto) -> VisitPhoto:
+def _store(parent_field: str, parent, processed: ProcessedPhoto, photo_model=VisitPhoto):
     """Write both files; the row is saved later. Removes what it wrote if it fails."""
-    photo = VisitPhoto(
-        visit=visit,
+    photo = photo_model(
+        **{parent_field: parent},
         original_name=processed.original_name,
         kept_location=processed.kept_location,
     )
@@ -349,7 +358,7 @@ def _save_file(field_file, filename: str, data: bytes) -> None:
         raise
 
 
-def _delete_files(photo: VisitPhoto) -> None:
+def _delete_files(photo: VisitPhoto | MonthlyReportPhoto) -> None:
     for field_file in (photo.image, photo.thumbnail):
         if field_file.name:
             try:
@@ -358,7 +367,7 @@ def _delete_files(photo: VisitPhoto) -> None:
                 logger.exception("Could not delete %s", field_file.name)
 
 
-def discard_files(photos: Iterable[VisitPhoto]) -> None:
+def discard_files(photos: Iterable[VisitPhoto | MonthlyReportPhoto]) -> None:
     """Delete the stored files of photos whose rows will not be kept, e.g. when a caller's
     own transaction rolls back after attach_photos returned."""
     for photo in photos:
@@ -375,17 +384,45 @@ def attach_photos(
     uploads taking the free places. Rows are only written for photos whose files were
     stored, and files are removed again if the rows cannot be written.
     """
+    return _attach(
+        visit,
+        files,
+        keep_location=keep_location,
+        photo_model=VisitPhoto,
+        parent_field="visit",
+        limit=PHOTO_MAX_PER_VISIT,
+        over_limit=_over_visit_limit,
+    )
+
+
+def attach_report_photos(
+    report: MonthlyReport, files: Sequence[UploadLike], *, keep_location: bool
+) -> tuple[list[MonthlyReportPhoto], list[PhotoRejected]]:
+    """`attach_photos` for a monthly report (月报): at most REPORT_PHOTO_MAX per report."""
+    return _attach(
+        report,
+        files,
+        keep_location=keep_location,
+        photo_model=MonthlyReportPhoto,
+        parent_field="report",
+        limit=REPORT_PHOTO_MAX,
+        over_limit=_over_report_limit,
+    )
+
+
+def _attach(parent, files, *, keep_location, photo_model, parent_field, limit, over_limit):
     rejected: list[tuple[int, PhotoRejected]] = []
-    pending: list[tuple[int, VisitPhoto]] = []
+    pending: list[tuple[int, VisitPhoto | MonthlyReportPhoto]] = []
+    siblings = photo_model.objects.filter(**{parent_field: parent})
     # A first count spares decoding files that cannot fit; the locked recount below decides.
-    free = PHOTO_MAX_PER_VISIT - VisitPhoto.objects.filter(visit=visit).count()
+    free = limit - siblings.count()
 
     # Decoding and writing files happen outside the transaction, so the database (a single
     # writer on SQLite) is not locked while Pillow works.
     for index, uploaded_file in enumerate(files):
         name = display_name(getattr(uploaded_file, "name", None))
         if len(pending) >= free:
-            rejected.append((index, _over_visit_limit(name)))
+            rejected.append((index, over_limit(name)))
             continue
         try:
             processed = process_photo(uploaded_file, keep_location=keep_location)
@@ -393,22 +430,24 @@ def attach_photos(
             rejected.append((index, rejection))
             continue
         try:
-            pending.append((index, _store(visit, processed)))
+            pending.append((index, _store(parent_field, parent, processed, photo_model)))
         except Exception:
-            logger.exception("Storing photo %r for visit %s failed", name, visit.pk)
+            logger.exception(
+                "Storing photo %r for %s %s failed", name, type(parent).__name__, parent.pk
+            )
             rejected.append((index, _not_saved(name)))
 
-    saved: list[VisitPhoto] = []
+    saved: list[VisitPhoto | MonthlyReportPhoto] = []
     try:
         with transaction.atomic():
-            # Serialises concurrent uploads to one visit, so two of them cannot both take
+            # Serialises concurrent uploads to one parent, so two of them cannot both take
             # the last free place (SQLite's immediate transactions do the same).
-            SiteVisit.objects.select_for_update().only("pk").get(pk=visit.pk)
-            free = PHOTO_MAX_PER_VISIT - VisitPhoto.objects.filter(visit=visit).count()
+            type(parent).objects.select_for_update().only("pk").get(pk=parent.pk)
+            free = limit - siblings.count()
             for position, (index, photo) in enumerate(pending):
                 if position >= free:
                     _delete_files(photo)
-                    rejected.append((index, _over_visit_limit(photo.original_name)))
+                    rejected.append((index, over_limit(photo.original_name)))
                     continue
                 photo.save()
                 saved.append(photo)

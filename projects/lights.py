@@ -11,6 +11,9 @@ A project's light is its worst signal:
   it by more than `red days`;
 - stale: yellow when an active project has not been updated for `stale days`;
 - a suspended project is blocked, so red;
+- 入库 (statistics): a started project (its 开工 milestone has an actual date) not yet
+  entered in the statistics is yellow `statistics yellow months` after its start, red
+  after `statistics red months`;
 - signals registered by the apps that build on the register (overdue issues, projected
   slips), see `register_signal`.
 
@@ -23,6 +26,7 @@ uses them per project through OuterRef; the nightly alerts (`reports.signals`) u
 same ones over all projects at once, so an alert and a light can never disagree.
 """
 
+from calendar import monthrange
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
@@ -44,7 +48,7 @@ from django.db.models import (
 )
 from django.db.models.functions import Coalesce, Greatest
 from django.utils import timezone
-from django.utils.translation import gettext
+from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_lazy as _
 
 from hitech_zone.money import percent
@@ -96,6 +100,8 @@ class Thresholds:
     stale_project_days: int
     # Used by the issue signal (inspections.deadlines); here so one page can explain all.
     issue_red_workdays: int
+    statistics_yellow_months: int
+    statistics_red_months: int
 
     @classmethod
     def from_settings(cls) -> "Thresholds":
@@ -105,6 +111,8 @@ class Thresholds:
             schedule_red_days=settings.LIGHT_SCHEDULE_RED_DAYS,
             stale_project_days=settings.ALERT_STALE_PROJECT_DAYS,
             issue_red_workdays=settings.ISSUE_RED_OVERDUE_WORKDAYS,
+            statistics_yellow_months=settings.LIGHT_STATISTICS_YELLOW_MONTHS,
+            statistics_red_months=settings.LIGHT_STATISTICS_RED_MONTHS,
         )
 
 
@@ -256,6 +264,69 @@ def milestone_light(milestone: Milestone, as_of: date) -> Light | None:
     return Light.RED if (forecast - milestone.baseline_date).days > red_days else Light.YELLOW
 
 
+def months_before(day: date, months: int) -> date:
+    """The same day `months` calendar months earlier (the month's last day when it is
+    shorter: 31 March less one month is 28 or 29 February)."""
+    year, month0 = divmod(day.year * 12 + day.month - 1 - months, 12)
+    return date(year, month0 + 1, min(day.day, monthrange(year, month0 + 1)[1]))
+
+
+def whole_months_between(start: date, end: date) -> int:
+    """Whole calendar months from `start` to `end` (0 when less than one)."""
+    months = (end.year - start.year) * 12 + end.month - start.month
+    return months - 1 if months > 0 and months_before(end, months) < start else max(months, 0)
+
+
+def started_on() -> Subquery:
+    """The actual date of the project's 开工 milestone (OuterRef), or NULL when it has not
+    started: its first milestone whose name says 开工, as `projects.progress` counts starts."""
+    start = (
+        Milestone.objects.filter(project=OuterRef("pk"), name__contains=progress.START_WORD)
+        .order_by("sequence", "baseline_date", "pk")
+        .values("actual_date")[:1]
+    )
+    return Subquery(start, output_field=models.DateField())
+
+
+def statistics_rank(as_of: date) -> Case:
+    """入库: 2, 1 or 0 for projects annotated with `statistics_started_on` (`started_on`):
+    started on or before the day LIGHT_STATISTICS_RED_MONTHS months before `as_of` and not
+    in the statistics is red, LIGHT_STATISTICS_YELLOW_MONTHS months yellow."""
+    limits = Thresholds.from_settings()
+    return Case(
+        When(in_statistics_on__isnull=False, then=Value(0)),
+        When(
+            statistics_started_on__lte=months_before(as_of, limits.statistics_red_months),
+            then=Value(2),
+        ),
+        When(
+            statistics_started_on__lte=months_before(as_of, limits.statistics_yellow_months),
+            then=Value(1),
+        ),
+        default=Value(0),
+        output_field=IntegerField(),
+    )
+
+
+def statistics_reason(started: date, months: int) -> str:
+    """Why `statistics_rank` warns, for the light's reasons and the alert alike."""
+    return ngettext(
+        "Started on %(date)s and not in the statistics (入库) %(months)d month later.",
+        "Started on %(date)s and not in the statistics (入库) %(months)d months later.",
+        months,
+    ) % {"date": started.isoformat(), "months": months}
+
+
+def projects_not_in_statistics(as_of: date) -> QuerySet[Project]:
+    """The projects `statistics_rank` warns about, with `statistics_started_on` and it."""
+    return (
+        Project.objects.filter(in_statistics_on__isnull=True)
+        .annotate(statistics_started_on=started_on())
+        .annotate(statistics_rank=statistics_rank(as_of))
+        .filter(statistics_rank__gt=0)
+    )
+
+
 # ------------------------------------------------------------------ the light
 
 
@@ -303,7 +374,7 @@ def annotate_lights(
     # Ranks no reason reads are aliases: selected, they would be compiled twice.
     return (
         annotate_last_update(queryset)
-        .annotate(**facts)
+        .annotate(**facts, statistics_started_on=started_on())
         .alias(schedule_rank=schedule_rank(as_of), blocked_rank=blocked_rank(), **ranks)
         .annotate(
             overdue_milestone=Subquery(overdue.values("name")[:1]),
@@ -312,6 +383,7 @@ def annotate_lights(
             late_forecast_baseline=Subquery(forecast_late.values("baseline_date")[:1]),
             late_forecast_date=Subquery(forecast_late.values("forecast_date")[:1]),
             investment_rank=investment_rank(),
+            statistics_rank=statistics_rank(as_of),
         )
         .alias(
             stale_rank=Case(
@@ -326,6 +398,7 @@ def annotate_lights(
                 "investment_rank",
                 "blocked_rank",
                 "stale_rank",
+                "statistics_rank",
                 *(signal.rank_field for signal in SIGNALS),
             ),
         )
@@ -394,6 +467,16 @@ def light_reasons(
                 Light.YELLOW,
                 gettext("Not updated for %(days)d days: the last update was on %(date)s.")
                 % {"days": (as_of - last).days, "date": last.isoformat()},
+            )
+        )
+    if project.statistics_rank:
+        reasons.append(
+            Reason(
+                Light.RED if project.statistics_rank == 2 else Light.YELLOW,
+                statistics_reason(
+                    project.statistics_started_on,
+                    whole_months_between(project.statistics_started_on, as_of),
+                ),
             )
         )
     for signal in SIGNALS:

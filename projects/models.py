@@ -80,6 +80,11 @@ class Project(models.Model):
     )
     planned_start = models.DateField(_("planned start"), null=True, blank=True)
     planned_completion = models.DateField(_("planned completion"), null=True, blank=True)
+    # 入库/入统: the day the project entered the statistics bureau's system; empty while
+    # it has not (a light warns when a started project stays out too long).
+    in_statistics_on = models.DateField(
+        _("entered in the statistics (入库) on"), null=True, blank=True
+    )
     responsible_person = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         models.PROTECT,

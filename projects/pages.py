@@ -77,6 +77,9 @@ def sections(
     user submitted them (with errors), keyed like the unbound ones."""
     bound = bound or {}
     can_edit = permissions.can(user, permissions.Action.EDIT, project)
+    # Monthly figures come in through the monthly report (月报) and count once an official
+    # accepts them: only officials and admins enter them here directly.
+    can_enter_figures = can_edit and permissions.has_role(user, *permissions.FIGURE_ENTERERS)
     milestones = list(project.milestones.select_related("phase"))
     year = progress.entry_year(as_of)
     records = {record.month: record for record in project.monthly_investments.filter(year=year)}
@@ -109,7 +112,7 @@ def sections(
                 )
                 # A month not begun has no form, unless one was posted for it: that one
                 # is shown with the reason it was refused.
-                if can_edit and (started or key in bound)
+                if can_enter_figures and (started or key in bound)
                 else None,
             )
         )
@@ -143,6 +146,7 @@ def sections(
         "project": project,
         "today": as_of,
         "can_edit": can_edit,
+        "can_enter_figures": can_enter_figures,
         "phases": project.phases.all(),
         "managers": project.managers.all(),
         "milestone_rows": milestone_rows,

@@ -430,6 +430,13 @@ def milestone_rebaseline(request: HttpRequest, code: str, pk: int) -> HttpRespon
 @require_POST
 def monthly_investment_update(request: HttpRequest, code: str, month: int) -> HttpResponse:
     today, project = _editable(request, code)
+    if not permissions.has_role(request.user, *permissions.FIGURE_ENTERERS):
+        raise PermissionDenied(
+            gettext(
+                "Monthly figures come in through the monthly report: only zone officials "
+                "enter them here."
+            )
+        )
     if not 1 <= month <= 12:
         raise Http404(gettext("No such month."))
     year = progress.entry_year(today)

@@ -22,7 +22,7 @@ from django.utils.translation import gettext, ngettext
 
 from hitech_zone import bulk
 from inspections import workdays
-from projects import progress
+from projects import lights, progress
 from reports import signals
 from reports.isolation import SkippedProjects
 from reports.models import Alert
@@ -175,4 +175,6 @@ def _message(kind: str, detail: dict) -> str:
         }
     if kind == Kind.SUSPENDED:
         return gettext("Work is suspended.")
+    if kind == Kind.NOT_IN_STATISTICS:
+        return lights.statistics_reason(date.fromisoformat(detail["started"]), detail["months"])
     raise ValueError(kind)

@@ -25,6 +25,7 @@ class Alert(models.Model):
         ISSUE_OVERDUE = "issue_overdue", _("Issue overdue")
         STALE = "stale", _("Project not updated")
         SUSPENDED = "suspended", _("Work suspended")
+        NOT_IN_STATISTICS = "not_in_statistics", _("Started, not in the statistics (未入库)")
 
     class Severity(models.TextChoices):
         YELLOW = "yellow", _("Yellow")

@@ -291,6 +291,25 @@ def suspended(as_of: date, skipped: SkippedProjects | None = None) -> list[Findi
     return _each_row(rows, finding, skipped)
 
 
+def not_in_statistics(as_of: date, skipped: SkippedProjects | None = None) -> list[Finding]:
+    rows = lights.projects_not_in_statistics(as_of).values_list(
+        "pk", "statistics_started_on", "statistics_rank"
+    )
+
+    def finding(project_id, started, rank) -> Finding:
+        return Finding(
+            project_id,
+            Kind.NOT_IN_STATISTICS,
+            SEVERITY_BY_RANK[rank],
+            detail={
+                "started": started.isoformat(),
+                "months": lights.whole_months_between(started, as_of),
+            },
+        )
+
+    return _each_row(rows, finding, skipped)
+
+
 SIGNALS = (
     milestone_overdue,
     forecast_late,
@@ -299,6 +318,7 @@ SIGNALS = (
     issue_overdue,
     stale,
     suspended,
+    not_in_statistics,
 )
 
 

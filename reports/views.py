@@ -11,6 +11,7 @@ from django.views.decorators.vary import vary_on_headers
 from hitech_zone import fragments, permissions, spreadsheets
 from hitech_zone.permissions import Action, Role
 from inspections import selectors as inspection_selectors
+from inspections.rounds import selectors as round_selectors
 from projects import pages, progress
 from projects.lights import Thresholds
 from reports import briefings, charts, detection, exports, periods, selectors, services
@@ -70,6 +71,8 @@ def project_page(request: HttpRequest, code: str) -> HttpResponse:
             ),
             "projections": selectors.milestone_projections_for_project(project_id=project.pk),
             "alerts": selectors.alert_list_open_for_project(project_id=project.pk),
+            # Submitted figures not accepted yet (待审核), and the manager's report to fill.
+            "round_reports": round_selectors.project_reports(project=project, user=request.user),
         }
 
     return fragments.page(request, "reports/project_page.html", content, context={"project": named})

@@ -58,6 +58,8 @@ class ProjectFactory(factory.django.DjangoModelFactory):
     planned_start = date(2025, 3, 1)
     planned_completion = date(2027, 12, 31)
     responsible_person = factory.SubFactory(UserFactory)
+    # In the statistics (入库) like most key projects; tests of the 入库 light clear it.
+    in_statistics_on = date(2025, 5, 1)
 
 
 class MilestoneFactory(factory.django.DjangoModelFactory):

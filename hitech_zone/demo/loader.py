@@ -40,6 +40,7 @@ from hitech_zone.demo.data import (
     day_of,
 )
 from hitech_zone.demo.photos import site_photo
+from hitech_zone.demo.rounds import load_rounds
 from hitech_zone.demo.schedule import (
     article_visit_day,
     day_in_month,
@@ -234,6 +235,7 @@ def _load_project(
         location=spec.location,
         description=spec.description,
         is_demo=spec.is_demo,
+        in_statistics_on=_in_statistics_on(schedule, ctx.today),
     )
     for username in spec.managers:
         _add_link(ctx, project, "managers", ctx.users[username])
@@ -273,6 +275,28 @@ def _load_project(
             note=spec.month_notes.get(month, ""),
         )
     return project
+
+
+# A started project enters the statistics (入库) this many days after its 开工, within the
+# month after which a project still out of them turns yellow: no demo light comes from it.
+IN_STATISTICS_AFTER_START = 21
+
+
+def _in_statistics_on(schedule, today: date) -> date | None:
+    """The day a started project entered the statistics: a few weeks after its 开工
+    milestone's actual date, never later than today; None until it has started."""
+    started = next(
+        (
+            row.actual
+            # In sequence order, as the register reads the 开工 milestone (progress.key_dates).
+            for row in schedule.milestones
+            if progress.is_start_milestone(row.spec.name)
+        ),
+        None,
+    )
+    if started is None:
+        return None
+    return max(started, min(started + timedelta(days=IN_STATISTICS_AFTER_START), today))
 
 
 def _article_facts(today: date) -> dict[str, str]:
@@ -487,6 +511,7 @@ def load_demo(*, today: date | None = None) -> dict[str, int]:
     calendar = WorkdayCalendar.for_range(ctx.today - timedelta(days=90), ctx.today)
     _load_visits_and_issues(ctx, projects, calendar)
     _load_history_issues(ctx, projects, calendar)
+    load_rounds(ctx, projects, calendar)
     _detect_slips(ctx, calendar)
     return dict(ctx.created)
 

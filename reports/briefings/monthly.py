@@ -22,6 +22,7 @@ from reports.briefings.common import (
 )
 from reports.briefings.decisions import cutoff_day, workdays_late
 from reports.briefings.reads import AlertRow, Reads
+from reports.briefings.rounds import round_section
 from reports.models import Alert
 
 
@@ -78,6 +79,8 @@ def monthly_sections(reads: Reads, lights: dict[int, str], calendar) -> dict:
         "behind": _behind(reads, rows),
         "issue_list": issue_list,
         "rankings": _rankings(reads, parks, calendar),
+        # The month's round (月报): 填报率, 审核率 and the late reporters; None if not opened.
+        "round": round_section(reads, calendar),
     }
 
 

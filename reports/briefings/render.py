@@ -21,7 +21,7 @@ from hitech_zone.templatetags.typography import nowrap
 from inspections import workdays
 from projects import progress
 from reports import charts
-from reports.briefings import wording
+from reports.briefings import rounds, wording
 from reports.briefings.common import SEVERITY_RANK
 from reports.pdf import html_to_pdf
 from reports.periods import MONTHLY, WEEKLY, Period
@@ -392,6 +392,8 @@ def _monthly_context(raw: dict, data: dict) -> dict:
         "charts": built,
         "points_abs": abs(points) if points is not None else None,
         "ahead": points is not None and points >= 0,
+        # Snapshots made before the monthly round existed have none.
+        "round_lines": rounds.round_lines(data.get("round")),
     }
 
 

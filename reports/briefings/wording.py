@@ -74,6 +74,9 @@ ASKS = {
     Alert.Kind.ISSUE_OVERDUE: gettext_lazy("Press the department on its overdue issue"),
     Alert.Kind.STALE: gettext_lazy("Have the project report its progress"),
     Alert.Kind.SUSPENDED: gettext_lazy("Decide how work resumes"),
+    Alert.Kind.NOT_IN_STATISTICS: gettext_lazy(
+        "Have the statistics bureau and the company complete 入库"
+    ),
 }
 
 

@@ -15,6 +15,8 @@ compares it with the served OpenAPI schema, so a new parameter or operation fail
 | briefing_pdf | briefing_id (path) | test_path_values |
 | project_brief_pdf | code (path) | test_path_values |
 | zone_summary | none | (no input) |
+| round_list | page, page_size | test_list_filters |
+| round_report_list | year, month (path), state, page, page_size | test_path_values, test_every_parameter_with_nul_or_an_edge |
 """
 
 from urllib.parse import quote
@@ -47,14 +49,17 @@ API_INVENTORY = {
     "project_brief_pdf": {"code"},
     # Takes no parameter: the token's user is the whole input.
     "zone_summary": set(),
+    "round_list": {"page", "page_size"},
+    "round_report_list": {"year", "month", "state", "page", "page_size"},
 }  # fmt: skip
 LISTS = {
     "project_list": "/projects",
     "issue_list": "/issues",
     "alert_list": "/alerts",
     "briefing_list": "/briefings",
+    "round_list": "/rounds",
 }
-# 403: briefings are for those who see every project.
+# 403: briefings are for those who see every project; monthly reports not for departments.
 ANSWERS = {200, 400, 403, 404, 422}
 
 
@@ -115,6 +120,7 @@ LIST_PARAMS = {
     },
     "alert_list": {},
     "briefing_list": {},
+    "round_list": {},
 }
 PAGING = {"page": values, "page_size": st.one_of(st.sampled_from(["1", "100", "101"]), values)}
 
@@ -140,7 +146,11 @@ def test_list_filters(client, world, keys, call, role):
             assert body["detail"] and all("loc" in error for error in body["detail"])
             return
         if response.status_code == 403:
-            assert operation == "briefing_list" and role in {"manager", "dept_user"}
+            assert (operation, role) in {
+                ("briefing_list", "manager"),
+                ("briefing_list", "dept_user"),
+                ("round_list", "dept_user"),
+            }
             return
         assert response.status_code == 200
         assert set(body) == {"count", "page", "page_size", "items"}
@@ -155,7 +165,9 @@ def test_list_filters(client, world, keys, call, role):
 
 @fuzz_settings(100)
 @given(
-    operation=st.sampled_from(["project_detail", "briefing_pdf", "project_brief_pdf"]),
+    operation=st.sampled_from(
+        ["project_detail", "briefing_pdf", "project_brief_pdf", "round_report_list"]
+    ),
     value=st.one_of(
         hostile_text,
         hostile_ids(),
@@ -170,10 +182,12 @@ def test_path_values(client, world, keys, operation, value, role):
         "project_detail": "/projects/{}",
         "briefing_pdf": "/briefings/{}/pdf",
         "project_brief_pdf": "/projects/{}/brief.pdf",
+        # The year and the month share a segment: the value stands for both.
+        "round_report_list": "/rounds/{}/reports",
     }[operation]
     with rolled_back():
         response = answer(client, path.format(quote(value, safe="")), keys[role])
-        if operation != "briefing_pdf" and role == "manager" and value == world.other.code:
+        if operation.startswith("project_") and role == "manager" and value == world.other.code:
             assert response.status_code == 404
             assert world.other.name not in response.content.decode()
 
@@ -199,3 +213,9 @@ def test_every_parameter_with_nul_or_an_edge(client, world, keys, value):
             answer(client, path, keys["official"], {name: value})
     answer(client, f"/projects/{quote(value, safe='')}", keys["official"])
     answer(client, f"/briefings/{quote(value, safe='')}/pdf", keys["official"])
+    for path in (
+        f"/rounds/{quote(value, safe='')}-10/reports",
+        f"/rounds/2025-{quote(value, safe='')}/reports",
+    ):
+        answer(client, path, keys["official"])
+    answer(client, "/rounds/2025-10/reports", keys["official"], {"state": value})

@@ -20,7 +20,11 @@ Inventory (`WEB_INVENTORY` below is the list the tests and the coverage checks u
 | projects:import_confirm | import id (path) | test_ids_in_posted_paths |
 | issue_transition | TransitionForm (POST), step name and issue id | test_issue_transition |
 | visit_create | SiteVisitForm + 3 IssueRowForm (POST); ?project (GET) | test_visit_create, test_get_filters |
+| round_report_accept, round_report_return | AcceptForm / ReturnForm (POST): version, comment or reason | test_report_check |
+| round_index, round_detail, round_export, round_check_queue, round_report | ?page (GET), year-month and ids in the path | NO_INPUT, test_ids_in_paths |
 | visit_draft | any fields (POST) | test_visit_draft |
+| round_report_fill | ReportForm (POST): figures, progress, 入库, problems, action | test_report_fill |
+| round_report_correct | CorrectForm (POST): version, reason | test_report_correct |
 | briefing_generate | BriefingRequestForm (POST) | test_briefing_generate |
 | briefing_subscription | kind, subscribed (POST) | test_briefing_subscription |
 | api_token_create | ApiTokenForm (POST) | test_api_token_create |
@@ -31,7 +35,7 @@ Inventory (`WEB_INVENTORY` below is the list the tests and the coverage checks u
 | issue_list, issue_export(_csv) | IssueFilterSet (GET) | test_get_filters |
 | audit_log, audit_log_export | AuditEntryFilterSet (GET) | test_get_filters |
 | department_board | ?department (GET) | test_get_filters |
-| project_detail, issue_detail, visit_detail, photo_file, briefing_*, import_* | ids and codes in the path | test_ids_in_paths |
+| project_detail, issue_detail, visit_detail, photo_file, round_report_photo, briefing_*, import_* | ids and codes in the path | test_ids_in_paths |
 
 `NO_INPUT` lists the URLs that read nothing from the request but who asks. The coverage
 tests fail when a named URL, a view accepting POST or a FilterSet is added without being
@@ -64,7 +68,8 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from hitech_zone.forms import EARLIEST_DATE, LATEST_DATE
-from inspections.models import Issue, SiteVisit, VisitDraft
+from inspections.models import Issue, MonthlyReport, ReportingRound, SiteVisit, VisitDraft
+from inspections.rounds import services as round_services
 from projects.models import Milestone, MonthlyInvestment, Project, ProjectImport
 from reports import periods
 from reports.models import Briefing, BriefingSubscription
@@ -103,6 +108,10 @@ WEB_INVENTORY = {
     "issue_transition": "test_issue_transition",
     "visit_create": "test_visit_create",
     "visit_draft": "test_visit_draft",
+    "round_report_accept": "test_report_check",
+    "round_report_return": "test_report_check",
+    "round_report_fill": "test_report_fill",
+    "round_report_correct": "test_report_correct",
     "briefing_generate": "test_briefing_generate",
     "briefing_subscription": "test_briefing_subscription",
     "api_token_create": "test_api_token_create",
@@ -130,10 +139,13 @@ WEB_INVENTORY = {
     "issue_detail": "test_ids_in_paths",
     "visit_detail": "test_ids_in_paths",
     "photo_file": "test_ids_in_paths",
+    "round_report_photo": "test_ids_in_paths",
     "briefing_detail": "test_ids_in_paths",
     "briefing_preview": "test_ids_in_paths",
     "briefing_download": "test_ids_in_paths",
     "briefing_preview_live": "test_ids_in_paths",
+    "round_report": "test_ids_in_paths",
+    "round_detail": "test_ids_in_paths",
 }
 
 # URLs that take no input but who asks (query strings are ignored). A POST among them must
@@ -160,6 +172,12 @@ NO_INPUT = {
     "briefing_retry": "POST, no fields: queues a stuck briefing again",
     "briefing_register_download": "GET",
     "project_brief": "GET",
+    # The rounds (?page only, read by a Paginator), the check queue, a round's export.
+    "round_index": "GET",
+    "round_check_queue": "GET",
+    "round_export": "GET",
+    # A manager's reports to fill and lately reported: who asks is the whole input.
+    "round_my_reports": "GET",
 }
 
 # Every FilterSet of the application and the URL names whose GET it reads.
@@ -679,6 +697,83 @@ def test_issue_transition(world, clients, today, scenario, fields, htmx):
             )
 
 
+# ---------------------------------------------------------------- the monthly round: checks
+
+
+def _report_to_check(world, today) -> MonthlyReport:
+    """The own project's report of two months back (a round of its own, apart from the
+    one managers fill), submitted by its manager: an official may check it."""
+    year, month = round_services.round_month_for(today.replace(day=1) - timedelta(days=1))
+    round_, _ = ReportingRound.objects.get_or_create(
+        year=year, month=month, defaults={"deadline": round_services.round_deadline(year, month)}
+    )
+    report, _ = MonthlyReport.objects.get_or_create(round=round_, project=world.own)
+    if report.state == MonthlyReport.State.SUBMITTED:
+        return report
+    manager = world.own.managers.get()
+    saved = round_services.report_save(
+        report=report, by=manager, expected_version=report.version, completed_amount=Decimal(500)
+    )
+    return round_services.report_submit(report=saved, by=manager, expected_version=saved.version)
+
+
+@fuzz_settings(60)
+@given(
+    step=st.sampled_from(["accept", "return"]),
+    fields=mutated(
+        {
+            "version": st.just(CURRENT),
+            "comment": st.one_of(st.just(""), USUAL_TEXT),
+            "reason": USUAL_TEXT,
+            "from": st.sampled_from(["", "queue"]),
+        },
+        {
+            "version": versions,
+            "comment": hostile_text,
+            "reason": st.one_of(st.just(""), st.just("   "), hostile_text),
+            "from": hostile_text,
+        },
+    ),
+    role=st.sampled_from(["official", "official", "leader", "manager"]),
+    htmx=st.booleans(),
+)
+def test_report_check(world, clients, today, step, fields, role, htmx):
+    """审核: only an official, only at the version they saw, a return only with a reason;
+    from the queue or the report's page, with htmx or without."""
+    with rolled_back():
+        report = _report_to_check(world, today)
+        text = fields["comment"] if step == "accept" else fields["reason"]
+        data = {
+            f"{step}-version": version_value(fields["version"], report.version),
+            f"{step}-{'comment' if step == 'accept' else 'reason'}": text,
+            "from": fields["from"],
+        }
+        verdict = all_of(
+            role == "official",
+            version_verdict(fields["version"], report.version),
+            text_verdict(text, max_length=1000, required=step == "return"),
+        )
+        response = submit(
+            clients[role],
+            reverse(f"round_report_{step}", args=[report.pk]),
+            data,
+            verdict=verdict,
+            success=(200, 302) if htmx else (302,),
+            headers=HTMX if htmx else {},
+        )
+        if response.status_code in (200, 302):
+            report.refresh_from_db()
+            assert report.state == (
+                MonthlyReport.State.ACCEPTED if step == "accept" else MonthlyReport.State.RETURNED
+            )
+            still_shows(
+                clients[role],
+                reverse("round_report", args=[report.pk]),
+                reverse("round_detail", args=[report.round.year, report.round.month]),
+                reverse("round_check_queue"),
+            )
+
+
 # ---------------------------------------------------------------- site visits
 
 
@@ -822,6 +917,175 @@ def test_visit_draft(world, clients, key, fields):
             assert not any(has_control_characters(value) for value in values)
         # The draft comes back as the form's initial values.
         assert client.get(reverse("visit_create")).status_code == 200
+
+
+# ---------------------------------------------------------------- the monthly round: filling in
+
+
+def _round_report(world) -> MonthlyReport:
+    """The own project's report in the round for last month, as its manager fills it."""
+    year, month = round_services.round_month_for(timezone.localdate())
+    round_, _created = ReportingRound.objects.get_or_create(
+        year=year, month=month, defaults={"deadline": round_services.round_deadline(year, month)}
+    )
+    return MonthlyReport.objects.get_or_create(round=round_, project=world.own)[0]
+
+
+def _accepted_report(world) -> MonthlyReport:
+    """An accepted report of the own project, in a round of its own (June 2020)."""
+    round_, _created = ReportingRound.objects.get_or_create(
+        year=2020, month=6, defaults={"deadline": date(2020, 7, 6)}
+    )
+    report = MonthlyReport.objects.get_or_create(round=round_, project=world.own)[0]
+    if report.state == MonthlyReport.State.ACCEPTED:
+        return report
+    manager = world.own.managers.get()
+    report = round_services.report_save(
+        report=report, by=manager, expected_version=None, completed_amount=Decimal("10")
+    )
+    report = round_services.report_submit(report=report, by=manager, expected_version=None)
+    official = world.issues[Issue.Status.RAISED].raised_by
+    return round_services.report_accept(report=report, by=official, expected_version=None)
+
+
+USUAL_REPORT = {
+    "submission_key": st.uuids().map(str),
+    "version": st.just(CURRENT),
+    "completed_amount": st.one_of(st.just(""), st.decimals(0, 10**6, places=2).map(str)),
+    "cumulative": st.sampled_from(["", "<agrees>"]),
+    "physical_progress": st.one_of(st.just(""), USUAL_TEXT),
+    "employees_on_site": st.one_of(st.just(""), st.integers(0, 5000).map(str)),
+    "in_statistics": st.sampled_from(["", "on"]),
+    "in_statistics_on": st.sampled_from(["", "<recent>"]),
+    "problem_0_category": st.one_of(st.just(""), st.sampled_from(CATEGORY_CODES)),
+    "problem_0_description": st.one_of(st.just(""), USUAL_TEXT),
+    "action": st.sampled_from(["save", "submit"]),
+}
+HOSTILE_REPORT = {
+    "submission_key": hostile_text,
+    "version": hostile_numbers,
+    "completed_amount": st.one_of(st.sampled_from(HOSTILE_NUMBERS), hostile_numbers),
+    "cumulative": st.one_of(st.sampled_from(HOSTILE_NUMBERS), hostile_numbers),
+    "physical_progress": hostile_text,
+    "employees_on_site": hostile_numbers,
+    "in_statistics_on": hostile_dates,
+    "problem_0_category": hostile_text,
+    "problem_0_description": hostile_text,
+    "action": hostile_text,
+}
+
+
+def _optional(value: str, verdict: bool | None) -> bool | None:
+    return True if not value.strip() else verdict
+
+
+def _report_verdict(data: dict, *, current: int, before: Decimal, today: date) -> bool | None:
+    try:
+        uuid.UUID(data["submission_key"].strip())
+        key_verdict = True
+    except ValueError:
+        key_verdict = False
+    amount, cumulative = data["completed_amount"], data["cumulative"]
+    amount_verdict = _optional(
+        amount, decimal_verdict(amount, max_digits=14, decimal_places=2, min_value=Decimal(0))
+    )
+    cumulative_verdict = _optional(
+        cumulative,
+        decimal_verdict(cumulative, max_digits=16, decimal_places=2, min_value=Decimal(0)),
+    )
+    if cumulative.strip() and cumulative_verdict is True and amount_verdict is True:
+        # Checked against the months accepted before plus this month's figure.
+        month = Decimal(amount.strip()) if amount.strip() else None
+        cumulative_verdict = month is not None and Decimal(cumulative.strip()) == before + month
+    category, description = data["problem_0_category"], data["problem_0_description"]
+    if category == "" or category in CATEGORY_CODES:
+        category_verdict = True
+    elif normalised(category) in CATEGORY_CODES or not normalised(category):
+        category_verdict = None
+    else:
+        category_verdict = False
+    # A problem described needs a category.
+    row_rule = None if category_verdict is None else (category != "" or not normalised(description))
+    submission_rule = True
+    if data["action"] == "submit":
+        # What a submission needs: the month's figure, and the 入库 date when 入库.
+        submission_rule = bool(amount.strip()) and (
+            data["in_statistics"] != "on" or bool(data["in_statistics_on"].strip())
+        )
+    return all_of(
+        key_verdict,
+        version_verdict(data["version"], current),
+        amount_verdict,
+        cumulative_verdict,
+        text_verdict(data["physical_progress"], max_length=2000),
+        _optional(
+            data["employees_on_site"],
+            integer_verdict(data["employees_on_site"], min_value=0, max_value=100_000),
+        ),
+        date_verdict(data["in_statistics_on"], latest=today),
+        category_verdict,
+        text_verdict(description, max_length=1000),
+        row_rule,
+        submission_rule,
+    )
+
+
+@fuzz_settings(80)
+@given(fields=mutated(USUAL_REPORT, HOSTILE_REPORT, max_changes=3))
+def test_report_fill(world, clients, today, fields):
+    """月报填报 as 保存草稿 or 提交审核: saved (and submitted) only when valid; a refusal
+    (422, or 409 for a stale copy) changes nothing and says why."""
+    report = _round_report(world)
+    before = round_services.accepted_before(report)
+    data = dict(fields)
+    if data["in_statistics_on"] == "<recent>":
+        data["in_statistics_on"] = (today - timedelta(days=3)).isoformat()
+    if data["cumulative"] == "<agrees>":
+        amount = data["completed_amount"].strip()
+        valid = decimal_verdict(amount, max_digits=14, decimal_places=2) is True
+        data["cumulative"] = str(before + Decimal(amount)) if amount and valid else ""
+    verdict = _report_verdict(data, current=report.version, before=before, today=today)
+    data["version"] = version_value(data["version"], report.version)
+    with rolled_back():
+        client = clients["manager"]
+        url = reverse("round_report_fill", args=[report.pk])
+        response = submit(client, url, data, verdict=verdict)
+        if response.status_code == 302:
+            stored = MonthlyReport.objects.get(pk=report.pk)
+            assert stored.physical_progress == normalised(data["physical_progress"])
+            submitted = data["action"] == "submit"
+            assert stored.state == ("submitted" if submitted else "draft")
+            still_shows(
+                client,
+                response["Location"],
+                reverse("round_my_reports"),
+                reverse("project_detail", args=[world.own.code]),
+            )
+
+
+@fuzz_settings(40)
+@given(reason=st.one_of(USUAL_TEXT, hostile_text), version=versions, other=st.booleans())
+def test_report_correct(world, clients, reason, version, other):
+    """更正 of an accepted report: with a reason and the version seen, else refused; another
+    manager's report does not exist for them."""
+    report = _accepted_report(world)
+    with rolled_back():
+        client = clients["other_manager" if other else "manager"]
+        url = reverse("round_report_correct", args=[report.pk])
+        data = {"reason": reason, "version": version_value(version, report.version)}
+        if other:
+            before = snapshot()
+            assert client.post(url, data).status_code == 404
+            assert not changed_tables(before, snapshot())
+            return
+        verdict = all_of(
+            bool(normalised(reason)),
+            text_verdict(reason, max_length=1000),
+            version_verdict(version, report.version),
+        )
+        response = submit(client, url, data, verdict=verdict)
+        if response.status_code == 302:
+            assert MonthlyReport.objects.get(pk=report.pk).state == "draft"
 
 
 # ---------------------------------------------------------------- briefings
@@ -1005,10 +1269,13 @@ def _path(name: str, world, value) -> tuple[str, set[int]]:
         "issue_detail": f"/issues/{text}/",
         "visit_detail": f"/visits/{text}/",
         "photo_file": f"/media/photos/{text}/thumb/",
+        "round_report_photo": f"/media/report-photos/{text}/thumb/",
         "briefing_detail": f"/briefings/{text}/",
         "briefing_preview": f"/briefings/{text}/preview/",
         "briefing_download": f"/briefings/{text}/pdf/",
         "briefing_preview_live": f"/briefings/preview/weekly/{text}/",
+        "round_report": f"/rounds/reports/{text}/",
+        "round_detail": f"/rounds/2026-{text}/",
     }
     return urls[name], {200, 404}
 
@@ -1167,6 +1434,7 @@ def _usual_posts(world, today) -> dict[str, tuple[str, str, dict]]:
     """A valid post to every form: URL name -> (role, URL, data)."""
     own, milestone, issue = world.own, world.milestone, world.issues[Issue.Status.RAISED]
     last_week = periods.last_complete(periods.WEEKLY, today).key
+    checked = _report_to_check(world, today)
     return {
         "projects:status": (
             "official",
@@ -1249,6 +1517,38 @@ def _usual_posts(world, today) -> dict[str, tuple[str, str, dict]]:
             {"username": "t-pm", "password": "test-pass-123", "next": "/"},
         ),
         "set_language": ("manager", reverse("set_language"), {"language": "en", "next": "/"}),
+        "round_report_accept": (
+            "official",
+            reverse("round_report_accept", args=[checked.pk]),
+            {"accept-version": str(checked.version), "accept-comment": "数据核实无误"},
+        ),
+        "round_report_return": (
+            "official",
+            reverse("round_report_return", args=[checked.pk]),
+            {"return-version": str(checked.version), "return-reason": "请补充现场照片"},
+        ),
+        "round_report_fill": (
+            "manager",
+            reverse("round_report_fill", args=[_round_report(world).pk]),
+            {
+                "submission_key": str(uuid.uuid4()),
+                "version": str(_round_report(world).version),
+                "completed_amount": "1250.5",
+                "cumulative": "",
+                "physical_progress": "主体结构封顶",
+                "employees_on_site": "180",
+                "in_statistics": "on",
+                "in_statistics_on": (today - timedelta(days=3)).isoformat(),
+                "problem_0_category": "material_supply",
+                "problem_0_description": "部分建材来自湖北，供应不足",
+                "action": "submit",
+            },
+        ),
+        "round_report_correct": (
+            "manager",
+            reverse("round_report_correct", args=[_accepted_report(world).pk]),
+            {"version": str(_accepted_report(world).version), "reason": "统计口径更正"},
+        ),
     }
 
 

@@ -7,7 +7,7 @@ them for every role instead, and `test_every_api_url_is_in_the_api_walk` fails w
 operation is added without being listed there."""
 
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import date, timedelta
 from decimal import Decimal
 
 import pytest
@@ -21,7 +21,7 @@ from django.utils import timezone
 from hitech_zone import permissions, services
 from hitech_zone.models import ApiToken
 from hitech_zone.permissions import Role
-from inspections.models import DepartmentMember, Issue
+from inspections.models import DepartmentMember, Issue, MonthlyReport, ReportingRound
 from projects import progress
 from projects import selectors as project_selectors
 from projects.models import Project, ZoneIndustrialInvestment, ZoneTarget
@@ -192,6 +192,8 @@ def api_world(own_project, other_project, dept_user, official, today, settings, 
     )
     factories.IssueFactory(project=other_project, raised_by=official, title="乙项目的问题")
     open_alert(other_project)
+    round_ = ReportingRound.objects.create(year=2025, month=10, deadline=date(2025, 11, 5))
+    MonthlyReport.objects.create(round=round_, project=own_project)
     return ApiWorld(
         project=own_project,
         issue=issue,
@@ -223,6 +225,9 @@ API_ROUTES = {
     "alert_list": ApiRoute(EVERYONE),
     "briefing_list": ApiRoute(BRIEFING_READERS),
     "briefing_pdf": ApiRoute(BRIEFING_READERS, args=lambda w: [w.briefing.pk]),
+    # Monthly reports: not for departments; a manager sees their own (the list, scoped).
+    "round_list": ApiRoute(EVERYONE - {"dept_user"}),
+    "round_report_list": ApiRoute(EVERYONE - {"dept_user"}, args=lambda w: [2025, 10]),
     "project_brief_pdf": ApiRoute(
         {"official", "leader", "manager", "admin_user"},
         args=lambda w: [w.project.code],
@@ -615,6 +620,8 @@ def test_the_schema_is_valid_openapi_3_that_schemathesis_loads(client):
         "/api/v1/briefings",
         "/api/v1/briefings/{briefing_id}/pdf",
         "/api/v1/projects/{code}/brief.pdf",
+        "/api/v1/rounds",
+        "/api/v1/rounds/{year}-{month}/reports",
     }
     for operation in operations:
         assert operation.method == "get"

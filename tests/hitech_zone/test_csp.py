@@ -11,7 +11,8 @@ from django.conf import settings
 from django.urls import URLPattern, URLResolver, get_resolver
 
 from hitech_zone.permissions import Role
-from inspections.models import Issue, SiteVisit
+from inspections.models import Issue, MonthlyReport, SiteVisit
+from inspections.rounds import services as rounds
 from projects.models import Project, ProjectImport
 from reports import periods
 from tests import factories
@@ -86,6 +87,11 @@ NOT_PAGES = {
     "healthz_worker",
     "metrics_prometheus",
     "audit_log_export",
+    "round_export",
+    "round_report_accept",
+    "round_report_return",
+    "round_report_correct",
+    "round_report_photo",
 }
 
 
@@ -102,7 +108,16 @@ def page_urls(today, user) -> dict[str, str]:
         plan={"rows": [], "errors": []},
     )
     week = periods.last_complete(periods.WEEKLY, today).key
+    # The monthly round of the month before (opened on the 1st; idempotent).
+    opened = rounds.round_open(*rounds.round_month_for(today)).round
+    report = MonthlyReport.objects.filter(round=opened).order_by("pk").first()
     return {
+        "round_index": "/rounds/",
+        "round_detail": f"/rounds/{opened.year}-{opened.month}/",
+        "round_check_queue": "/rounds/queue/",
+        "round_report": f"/rounds/reports/{report.pk}/",
+        "round_my_reports": "/rounds/mine/",
+        "round_report_fill": f"/rounds/reports/{report.pk}/fill/",
         "dashboard": "/",
         "lights": "/lights/",
         "projects:list": "/projects/",

@@ -31,8 +31,15 @@ from PIL import Image
 
 from hitech_zone import services
 from hitech_zone.permissions import Role
-from inspections.models import DepartmentMember, Issue, VisitPhoto
-from inspections.photos import attach_photos
+from inspections.models import (
+    DepartmentMember,
+    Issue,
+    MonthlyReport,
+    MonthlyReportPhoto,
+    ReportingRound,
+    VisitPhoto,
+)
+from inspections.photos import attach_photos, attach_report_photos
 from reports.models import Briefing
 from tests import factories
 
@@ -76,6 +83,19 @@ def photo_servings(field: str) -> Callable:
     return servings
 
 
+def report_photo_servings(field: str) -> Callable:
+    size = "thumb" if field == "thumbnail" else "full"
+
+    def servings(photo: MonthlyReportPhoto, users) -> tuple[Serving, ...]:
+        # As visit photos: who sees the project, but a department (it follows its issues).
+        managers = set(photo.report.project.managers.all())
+        readers = frozenset(ZONE_WIDE | {role for role, user in users.items() if user in managers})
+        url = reverse("round_report_photo", args=[photo.pk, size])
+        return (Serving(url, readers, refused=404),)
+
+    return servings
+
+
 def briefing_servings(briefing: Briefing, users) -> tuple[Serving, ...]:
     readers = frozenset(ZONE_WIDE)
     return (
@@ -96,6 +116,8 @@ def register_servings(briefing: Briefing, users) -> tuple[Serving, ...]:
 SERVED_BY: dict[tuple[str, str], Callable] = {
     ("inspections.VisitPhoto", "image"): photo_servings("image"),
     ("inspections.VisitPhoto", "thumbnail"): photo_servings("thumbnail"),
+    ("inspections.MonthlyReportPhoto", "image"): report_photo_servings("image"),
+    ("inspections.MonthlyReportPhoto", "thumbnail"): report_photo_servings("thumbnail"),
     ("reports.Briefing", "file"): briefing_servings,
     ("reports.Briefing", "register_file"): register_servings,
 }
@@ -157,7 +179,8 @@ def users(request, dept_user) -> dict[str, models.Model]:
 @pytest.fixture
 def media_root(settings, tmp_path, users, own_project, other_project, today) -> Path:
     """Every kind of media file on disk: photos (a JPEG and a PNG, each with its
-    thumbnail) on a visit to each manager's project, and a weekly and a monthly briefing."""
+    thumbnail) on a visit to each manager's project, a photo sent with own_project's
+    monthly report, and a weekly and a monthly briefing."""
     root = tmp_path / "media"
     settings.MEDIA_ROOT = root
     official = users["official"]
@@ -180,6 +203,14 @@ def media_root(settings, tmp_path, users, own_project, other_project, today) -> 
         raised_by=official,
         assigned_by=official,
     )
+    report = MonthlyReport.objects.create(
+        round=ReportingRound.objects.create(year=2026, month=10, deadline=today),
+        project=own_project,
+    )
+    saved, rejected = attach_report_photos(
+        report, [an_image("JPEG", "#1a7f37")], keep_location=False
+    )
+    assert saved and not rejected
     factories.published_briefing(today=today, kind="weekly")
     factories.published_briefing(today=today, kind="monthly")
     return root
@@ -188,11 +219,13 @@ def media_root(settings, tmp_path, users, own_project, other_project, today) -> 
 def test_every_media_file_belongs_to_a_row_with_a_serving_rule(media_root, users):
     on_disk = files_on_disk(media_root)
     stored = stored_files(users)
-    # The fixture did store every kind: two photos, two thumbnails, two briefings.
+    # The fixture did store every kind: three photos, three thumbnails, two briefings.
     kinds = sorted((type(f.row).__name__, f.field) for f in stored.values())
     assert kinds == [
         ("Briefing", "file"),
         ("Briefing", "file"),
+        ("MonthlyReportPhoto", "image"),
+        ("MonthlyReportPhoto", "thumbnail"),
         ("VisitPhoto", "image"),
         ("VisitPhoto", "image"),
         ("VisitPhoto", "thumbnail"),
@@ -263,12 +296,13 @@ def test_media_walk(client, settings, media_root, users, role):
                 failures.append(f"{seen}, expected {serving.refused}")
             if content in body:
                 failures.append(f"{seen}: the refusal carries the file's bytes")
-            if isinstance(stored[name].row, VisitPhoto):
-                project = stored[name].row.visit.project
+            row = stored[name].row
+            if isinstance(row, VisitPhoto | MonthlyReportPhoto):
+                project = row.visit.project if isinstance(row, VisitPhoto) else row.report.project
                 if project.name.encode() in body:
                     failures.append(f"{seen}: the refusal names the project")
-    # Six files: four photos (one URL each) and two briefings (the web's and the API's).
-    assert checked == 8
+    # Eight files: six photos (one URL each) and two briefings (the web's and the API's).
+    assert checked == 10
     assert not failures, "\n".join(failures)
 
 

@@ -15,8 +15,17 @@ from PIL import Image
 from hitech_zone import permissions
 from hitech_zone.permissions import Action, Role
 from hitech_zone.services import api_token_create, heartbeat_record
-from inspections.models import DepartmentMember, Issue, SiteVisit, VisitPhoto
-from inspections.photos import attach_photos
+from inspections.models import (
+    DepartmentMember,
+    Issue,
+    MonthlyReport,
+    MonthlyReportPhoto,
+    ReportingRound,
+    SiteVisit,
+    VisitPhoto,
+)
+from inspections.photos import attach_photos, attach_report_photos
+from inspections.rounds import services as round_services
 from projects.models import Milestone, Project, ProjectImport
 from reports.models import Briefing
 from tests import factories
@@ -139,6 +148,29 @@ IMPORTERS = {"official", "admin_user"}
 AUDIT_READERS = {"leader", "admin_user"}
 
 
+def an_accepted_report(world) -> int:
+    """An accepted report of the walk's project (version 4: saved, submitted, accepted)."""
+    round_ = ReportingRound.objects.create(year=2020, month=6, deadline="2020-07-06")
+    report = MonthlyReport.objects.create(round=round_, project=world.project)
+    manager = world.project.managers.get()
+    report = round_services.report_save(
+        report=report, by=manager, expected_version=1, completed_amount=Decimal("10")
+    )
+    report = round_services.report_submit(report=report, by=manager, expected_version=2)
+    round_services.report_accept(report=report, by=world.issue.raised_by, expected_version=3)
+    return report.pk
+
+
+def a_submitted_report(world) -> int:
+    """The walk's report, saved and submitted by its manager (version 3), to be checked."""
+    manager = world.project.managers.get()
+    report = round_services.report_save(
+        report=world.report, by=manager, expected_version=1, completed_amount=Decimal("10")
+    )
+    round_services.report_submit(report=report, by=manager, expected_version=2)
+    return report.pk
+
+
 def an_import(world) -> int:
     """A previewed import (nothing to apply): confirming it redirects with a message."""
     return ProjectImport.objects.create(
@@ -206,10 +238,13 @@ ROUTES = {
             f"rebaseline-{w.milestone.pk}-reason": "计划调整获批",
         },
     ),
-    "projects:investment": project_update(
-        "investment",
-        lambda w: [w.project.code, 1],
-        lambda w: {"month-1-version": 0, "month-1-month": 1, "month-1-completed_amount": "10"},
+    # Managers report monthly figures in the monthly round (月报); officials enter them here.
+    "projects:investment": Route(
+        "post",
+        {"official", "admin_user"},
+        args=lambda w: [w.project.code, 1],
+        data=lambda w: {"month-1-version": 0, "month-1-month": 1, "month-1-completed_amount": "10"},
+        hidden=NOT_THEIRS,
     ),
     "projects:note": project_update(
         "note", lambda w: [w.project.code], lambda w: {"note-body": "进展顺利"}
@@ -242,6 +277,66 @@ ROUTES = {
         READERS - NOT_THEIRS - {"dept_user"},
         args=lambda w: [w.photo.pk, "thumb"],
         hidden=NOT_THEIRS | {"dept_user"},
+    ),
+    # The monthly round, the manager's side: their reports, the form (for those who may
+    # change the project: a leader reads it on the report's page), the 更正 of an accepted
+    # report, and its photos (as visit photos: not a department's).
+    "round_my_reports": Route("get", READERS),
+    "round_report_fill": Route(
+        "get",
+        {"official", "manager", "admin_user"},
+        args=lambda w: [w.report.pk],
+        hidden=NOT_THEIRS | {"dept_user"},
+    ),
+    "round_report_correct": Route(
+        "post",
+        {"official", "manager", "admin_user"},
+        args=lambda w: [an_accepted_report(w)],
+        data=lambda w: {"version": 4, "reason": "统计口径更正"},
+        hidden=NOT_THEIRS | {"dept_user"},
+    ),
+    "round_report_photo": Route(
+        "get",
+        READERS - NOT_THEIRS - {"dept_user"},
+        args=lambda w: [w.report_photo.pk, "thumb"],
+        hidden=NOT_THEIRS | {"dept_user"},
+    ),
+    # The monthly round, the officials' and leaders' side: the rounds (a manager is sent
+    # to their own reports), a round and its export, the check queue (officials), a report
+    # (its manager too), and the two checks (officials).
+    "round_index": Route(
+        "get",
+        {"official", "leader", "admin_user"},
+        statuses={"manager": 302, "other_manager": 302},
+    ),
+    "round_detail": Route(
+        "get",
+        {"official", "leader", "admin_user"},
+        args=lambda w: [w.report.round.year, w.report.round.month],
+    ),
+    "round_export": Route(
+        "get",
+        {"official", "leader", "admin_user"},
+        args=lambda w: [w.report.round.year, w.report.round.month],
+    ),
+    "round_check_queue": Route("get", {"official", "admin_user"}),
+    "round_report": Route(
+        "get",
+        {"official", "leader", "admin_user", "manager"},
+        args=lambda w: [w.report.pk],
+        hidden=NOT_THEIRS,
+    ),
+    "round_report_accept": Route(
+        "post",
+        {"official", "admin_user"},
+        args=lambda w: [a_submitted_report(w)],
+        data=lambda w: {"accept-version": 3},
+    ),
+    "round_report_return": Route(
+        "post",
+        {"official", "admin_user"},
+        args=lambda w: [a_submitted_report(w)],
+        data=lambda w: {"return-version": 3, "return-reason": "请补充现场照片"},
     ),
     "alert_list": Route("get", READERS),
     "alert_export": Route("get", READERS),
@@ -313,6 +408,8 @@ class World:
     visit: SiteVisit
     photo: VisitPhoto
     briefing: Briefing
+    report: MonthlyReport
+    report_photo: MonthlyReportPhoto
 
 
 @pytest.fixture
@@ -344,6 +441,13 @@ def world(own_project, other_project, dept_user, official, today, settings, tmp_
     Image.new("RGB", (40, 30), "#0b5cab").save(image, "JPEG")
     upload = SimpleUploadedFile("site.jpg", image.getvalue(), content_type="image/jpeg")
     saved, _rejected = attach_photos(visit, [upload], keep_location=False)
+    year, month = round_services.round_month_for(today)
+    report = MonthlyReport.objects.create(
+        round=ReportingRound.objects.create(year=year, month=month, deadline=today),
+        project=own_project,
+    )
+    upload.seek(0)
+    report_photos, _rejected = attach_report_photos(report, [upload], keep_location=False)
     return World(
         project=own_project,
         milestone=milestone,
@@ -351,6 +455,8 @@ def world(own_project, other_project, dept_user, official, today, settings, tmp_
         visit=visit,
         photo=saved[0],
         briefing=factories.published_briefing(today=today),
+        report=report,
+        report_photo=report_photos[0],
     )
 
 

@@ -182,6 +182,9 @@ def build_varied_projects(official) -> list[Project]:
     milestone(mixed, 1, date(2026, 9, 1), forecast_date=date(2026, 11, 1))
     stale = project(status=Project.Status.PREPARATION)  # nothing updated lately: yellow
     Project.objects.filter(pk=stale.pk).update(updated_at=at(date(2026, 5, 1)))
+    # Started on 10 May and not in the statistics (入库): two months on 10 July, red.
+    unlisted = project(in_statistics_on=None)
+    milestone(unlisted, 1, date(2026, 5, 1), actual_date=date(2026, 5, 10))
     for p in made:
         p.managers.add(official)
     return made

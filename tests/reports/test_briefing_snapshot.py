@@ -33,8 +33,11 @@ pytestmark = [pytest.mark.date_sensitive, pytest.mark.django_db]
 # signal and the projects' lights, 2 more. Both read the calendar of the data cut-off
 # for the leader's decisions (working days overdue), 1 more, which the weekly's overdue
 # issues share; a monthly reads who closed the month's closed issues for its 问题清单,
-# 1 more. With visits in the period, their photos, 1 more (`with_visits`).
-MONTHLY_QUERIES = 17
+# 1 more. With visits in the period, their photos, 1 more (`with_visits`). A monthly
+# looks up its month's reporting round (月报), 1 more; the demo's current month has none
+# open yet (its round opens on the 1st of the next month), so its counts and late reporters
+# (2 or 3 more, tests/reports/test_briefing_round.py) are not read here.
+MONTHLY_QUERIES = 18
 WEEKLY_QUERIES = 17
 
 
