@@ -4,6 +4,7 @@ from django.conf import settings
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import Q
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
@@ -506,8 +507,6 @@ class ReportingRound(models.Model):
     @property
     def label(self) -> str:
         """The month the round reports, as people name it: 2026年10月."""
-        from django.utils.translation import gettext
-
         return gettext("%(year)s, month %(month)s") % {"year": self.year, "month": self.month}
 
 

@@ -40,7 +40,7 @@ from projects.models import (
 ZERO = Value(Decimal(0), output_field=DecimalField(max_digits=14, decimal_places=2))
 
 
-def _sum_subquery(queryset: QuerySet, field: str) -> Coalesce:
+def sum_subquery(queryset: QuerySet, field: str) -> Coalesce:
     summed = (
         queryset.filter(project=OuterRef("pk"))
         .order_by()
@@ -70,7 +70,7 @@ def annotate_year_investment(
         )
         .annotate(
             annual_plan=Coalesce(F("plan_of_year__planned_investment"), ZERO),
-            completed_ytd=_sum_subquery(
+            completed_ytd=sum_subquery(
                 MonthlyInvestment.objects.filter(year=period.year, month__lte=period.month),
                 "completed_amount",
             ),

@@ -76,7 +76,7 @@ def _form(report: MonthlyReport, data=None, files=None) -> ReportForm:
         files,
         report=report,
         milestones=_milestones(report),
-        accepted_before=services.accepted_before(report),
+        accepted_before=selectors.accepted_before(report),
         photo_slots=max(0, photo_store.REPORT_PHOTO_MAX - len(report.photos.all())),
     )
 
@@ -99,7 +99,7 @@ def _context(
     fillable = report.state in FILLABLE
     if fillable and form is None:
         form = _form(report)
-    accepted_before = form.accepted_before if form else services.accepted_before(report)
+    accepted_before = form.accepted_before if form else selectors.accepted_before(report)
     photos = list(report.photos.all())
     return {
         "report": report,

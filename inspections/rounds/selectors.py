@@ -16,7 +16,7 @@ from inspections.models import MonthlyReport, MonthlyReportStep, ReportingRound
 from inspections.rounds.services import is_jump
 from projects import progress
 from projects.models import MonthlyInvestment, Project
-from projects.selectors import ZERO, annotate_year_investment
+from projects.selectors import ZERO, annotate_year_investment, sum_subquery
 
 State = MonthlyReport.State
 # A report that was submitted at least once counts as reported (填报), even when it was
@@ -247,16 +247,16 @@ def _month_figure(round_: ReportingRound) -> Subquery:
 
 def _months_before(round_: ReportingRound) -> Coalesce:
     """The accepted investment of the round's year before its month."""
-    months = MonthlyInvestment.objects.filter(
-        project=OuterRef("pk"), year=round_.year, month__lt=round_.month
-    )
-    summed = months.order_by().values("project").annotate(total=Sum("completed_amount"))
-    return Coalesce(
-        Subquery(
-            summed.values("total"), output_field=DecimalField(max_digits=14, decimal_places=2)
-        ),
-        ZERO,
-    )
+    months = MonthlyInvestment.objects.filter(year=round_.year, month__lt=round_.month)
+    return sum_subquery(months, "completed_amount")
+
+
+def accepted_before(report: MonthlyReport) -> Decimal:
+    """The accepted investment of the report's year before its month (万元)."""
+    total = MonthlyInvestment.objects.filter(
+        project_id=report.project_id, year=report.round.year, month__lt=report.round.month
+    ).aggregate(total=Sum("completed_amount"))["total"]
+    return total or Decimal(0)
 
 
 def awaiting_check(*, project: Project, user) -> list[MonthlyReport]:

@@ -10,7 +10,6 @@ from decimal import Decimal
 from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
-from django.db.models import Sum
 from django.utils import timezone
 from django.utils.translation import gettext
 
@@ -22,7 +21,7 @@ from inspections.rounds import reminders
 from inspections.services import issue_raise
 from projects import progress
 from projects import services as register
-from projects.models import AnnualPlan, Milestone, MonthlyInvestment, Project
+from projects.models import AnnualPlan, Milestone, Project
 
 State = MonthlyReport.State
 Step = MonthlyReportStep.Action
@@ -137,14 +136,6 @@ FILLED_FIELDS = (
     "milestones_reached",
     "problems",
 )
-
-
-def accepted_before(report: MonthlyReport) -> Decimal:
-    """The accepted investment of the report's year before its month (万元)."""
-    total = MonthlyInvestment.objects.filter(
-        project_id=report.project_id, year=report.round.year, month__lt=report.round.month
-    ).aggregate(total=Sum("completed_amount"))["total"]
-    return total or Decimal(0)
 
 
 def _clean_milestones(report: MonthlyReport, reached: dict) -> dict[str, str]:

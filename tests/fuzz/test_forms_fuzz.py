@@ -69,6 +69,7 @@ from hypothesis import strategies as st
 
 from hitech_zone.forms import EARLIEST_DATE, LATEST_DATE
 from inspections.models import Issue, MonthlyReport, ReportingRound, SiteVisit, VisitDraft
+from inspections.rounds import selectors as round_selectors
 from inspections.rounds import services as round_services
 from projects.models import Milestone, MonthlyInvestment, Project, ProjectImport
 from reports import periods
@@ -1036,7 +1037,7 @@ def test_report_fill(world, clients, today, fields):
     """月报填报 as 保存草稿 or 提交审核: saved (and submitted) only when valid; a refusal
     (422, or 409 for a stale copy) changes nothing and says why."""
     report = _round_report(world)
-    before = round_services.accepted_before(report)
+    before = round_selectors.accepted_before(report)
     data = dict(fields)
     if data["in_statistics_on"] == "<recent>":
         data["in_statistics_on"] = (today - timedelta(days=3)).isoformat()
