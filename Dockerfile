@@ -25,5 +25,6 @@ RUN python manage.py compile_translations \
 
 USER hitech
 EXPOSE 8000
-# gunicorn takes its number of worker processes from WEB_CONCURRENCY.
-CMD ["gunicorn", "hitech_zone.wsgi:application", "--bind", "0.0.0.0:8000", "--access-logfile", "-"]
+# gunicorn takes its number of worker processes from WEB_CONCURRENCY, threads and timeouts
+# from scripts/gunicorn.conf.py; the app logs each request itself (JSON).
+CMD ["gunicorn", "hitech_zone.wsgi:application", "--config", "scripts/gunicorn.conf.py", "--bind", "0.0.0.0:8000"]

@@ -11,12 +11,18 @@ MANAGE := $(BIN)/python manage.py
 # Test processes (pytest-xdist); 1 runs the suite in one process.
 TEST_WORKERS ?= 2
 
-.PHONY: run serve test test-dates setup check-system check-system-tests venv translations migrate demo lint format check lock audit scan backup restore bench clean
+.PHONY: run release serve test test-dates setup check-system check-system-tests venv translations migrate demo lint format check lock audit scan backup restore bench clean
 
 run: setup demo ## Set up, load the demo data and serve on 127.0.0.1:$(PORT) with a worker and beat
 	scripts/run-dev.sh
 
-serve: check-system venv translations ## The production topology (README: Deployment); needs DATABASE_URL, REDIS_URL, SECRET_KEY
+release: check-system venv translations ## Migrate and collect static files, once per deployment of new code, before `make serve` (README: Deployment)
+	@case "$${DATABASE_URL:-}" in postgres://* | postgresql://*) ;; \
+	  *) echo "release: set DATABASE_URL=postgres://... (and SECRET_KEY), as for make serve"; exit 2 ;; esac
+	DEBUG=0 $(MANAGE) migrate --noinput
+	DEBUG=0 $(MANAGE) collectstatic --noinput -v 0
+
+serve: check-system venv translations ## The production topology under circus (README: Deployment); needs DATABASE_URL, REDIS_URL, SECRET_KEY and `make release` first
 	scripts/serve.sh
 
 test: check-system-tests venv translations ## Set up and run the whole suite

@@ -52,6 +52,9 @@ def _setup_logging(**_kwargs) -> None:
     from django.conf import settings
 
     logging.config.dictConfig(settings.LOGGING)
+    # Python's warnings (Celery's SecurityWarning among them) as log records, so that they
+    # too are JSON lines rather than bare text on stderr.
+    logging.captureWarnings(True)
 
 
 @signals.before_task_publish.connect

@@ -4,16 +4,26 @@ broker's queue lengths for the metrics page.
 Each check is a plain function returning a `Check`: its name, whether it passed, and a
 short public reason. A reason names the kind of fault (an exception's class, a count),
 never a host, a path or data; the full error goes to the log. Every check gives up
-within TIMEOUT_SECONDS.
+within TIMEOUT_SECONDS, whatever is down: each broker call has socket timeouts and no
+retries, each database query a statement timeout, and the database connection the
+settings' connect timeout (DATABASE_CONNECT_TIMEOUT).
+
+Probes never starve pages: gunicorn serves with threads (scripts/gunicorn.conf.py), and at
+most CONCURRENT_CHECKS of the checks that wait on a server run at once in a process. A
+probe that finds them all running answers 503 "busy" at once: checks that overlap mean a
+server is slow, and an old "ok" would hide an outage.
 """
 
+import functools
 import logging
 import os
+import threading
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from django.conf import settings
-from django.db import DatabaseError, connection
+from django.db import DatabaseError, connection, transaction
 from django.db.migrations.executor import MigrationExecutor
 from django.utils import timezone
 from kombu.exceptions import ChannelError
@@ -25,6 +35,16 @@ from hitech_zone.tasks import WORKER_HEARTBEAT
 logger = logging.getLogger(__name__)
 
 TIMEOUT_SECONDS = 2.0
+# The broker's share of it: connecting, then one answer (a ping, a queue length).
+BROKER_SOCKET_SECONDS = 0.8
+# How long a worker ping waits for replies, on a connection already made.
+PING_SECONDS = 0.8
+# Each query of a check, on PostgreSQL (a lock or an overloaded server).
+STATEMENT_TIMEOUT_MS = 1500
+# Checks that wait on a server, running at once in one process: gunicorn's other threads
+# stay free for pages (4 threads a process).
+CONCURRENT_CHECKS = 2
+BUSY = "busy"
 BEAT_HEARTBEAT = "beat"
 # A heartbeat counts as recent within this many of its intervals.
 HEARTBEAT_INTERVALS = 3
@@ -48,15 +68,49 @@ class Check:
         return data
 
 
+_slots = threading.BoundedSemaphore(CONCURRENT_CHECKS)
+
+
+def one_of_few(busy):
+    """Run the check if a slot is free, else answer `busy()`."""
+
+    def decorate(check):
+        @functools.wraps(check)
+        def guarded():
+            if not _slots.acquire(blocking=False):
+                return busy()
+            try:
+                return check()
+            finally:
+                _slots.release()
+
+        return guarded
+
+    return decorate
+
+
 def _failed(name: str, error: BaseException) -> Check:
     logger.warning("health check %s failed: %r", name, error, extra={"check": name})
     return Check(name, False, type(error).__name__)
 
 
+@contextmanager
+def _query_deadline():
+    """A transaction whose queries PostgreSQL cancels past STATEMENT_TIMEOUT_MS."""
+    with transaction.atomic():
+        if connection.vendor == "postgresql":
+            with connection.cursor() as cursor:
+                cursor.execute(
+                    "SELECT set_config('statement_timeout', %s, true)",
+                    [f"{STATEMENT_TIMEOUT_MS}ms"],
+                )
+        yield
+
+
 def database() -> Check:
     """The database answers a query."""
     try:
-        with connection.cursor() as cursor:
+        with _query_deadline(), connection.cursor() as cursor:
             cursor.execute("SELECT 1")
             cursor.fetchone()
     except DatabaseError as error:
@@ -67,10 +121,11 @@ def database() -> Check:
 def broker_connection():
     """A new connection to the Celery broker that gives up quickly."""
     return app.connection_for_read(
-        connect_timeout=TIMEOUT_SECONDS,
+        connect_timeout=BROKER_SOCKET_SECONDS,
         transport_options={
-            "socket_timeout": TIMEOUT_SECONDS,
-            "socket_connect_timeout": TIMEOUT_SECONDS,
+            "socket_timeout": BROKER_SOCKET_SECONDS,
+            "socket_connect_timeout": BROKER_SOCKET_SECONDS,
+            "max_retries": 0,
         },
     )
 
@@ -98,9 +153,7 @@ def broker() -> Check:
     try:
         with broker_connection() as conn:
             # Connecting a Redis channel pings the server.
-            conn.ensure_connection(
-                max_retries=1, interval_start=0, interval_step=0, timeout=TIMEOUT_SECONDS
-            )
+            conn.ensure_connection(max_retries=0, timeout=TIMEOUT_SECONDS)
     except Exception as error:  # any fault means "not ready", said as such
         return _failed("broker", error)
     return Check("broker", True)
@@ -109,8 +162,9 @@ def broker() -> Check:
 def migrations() -> Check:
     """Every migration on disk is applied to the database."""
     try:
-        executor = MigrationExecutor(connection)
-        plan = executor.migration_plan(executor.loader.graph.leaf_nodes())
+        with _query_deadline():
+            executor = MigrationExecutor(connection)
+            plan = executor.migration_plan(executor.loader.graph.leaf_nodes())
     except DatabaseError as error:
         return _failed("migrations", error)
     if plan:
@@ -121,6 +175,7 @@ def migrations() -> Check:
     return Check("migrations", True)
 
 
+@one_of_few(lambda: [Check(name, False, BUSY) for name in ("database", "broker", "migrations")])
 def readiness() -> list[Check]:
     """What the web process needs to serve: the database, the broker, the schema."""
     first = database()
@@ -133,7 +188,10 @@ def readiness() -> list[Check]:
 def heartbeat(name: str, *, max_age: timedelta, now: datetime | None = None) -> Check:
     """The heartbeat `name` was recorded within `max_age`."""
     try:
-        last_seen = Heartbeat.objects.filter(name=name).values_list("last_seen", flat=True).first()
+        with _query_deadline():
+            last_seen = (
+                Heartbeat.objects.filter(name=name).values_list("last_seen", flat=True).first()
+            )
     except DatabaseError as error:
         return _failed(name, error)
     if last_seen is None:
@@ -148,11 +206,13 @@ def heartbeat_max_age() -> timedelta:
     return timedelta(seconds=HEARTBEAT_INTERVALS * settings.BEAT_HEARTBEAT_SECONDS)
 
 
+@one_of_few(lambda: Check(BEAT_HEARTBEAT, False, BUSY))
 def beat() -> Check:
     """Beat fired its heartbeat job recently (and a worker ran it)."""
     return heartbeat(BEAT_HEARTBEAT, max_age=heartbeat_max_age())
 
 
+@one_of_few(lambda: Check("worker", False, BUSY))
 def worker() -> Check:
     """A worker ran a heartbeat recently or, with a broker that has remote control
     (Redis), answers a ping now."""
@@ -160,7 +220,11 @@ def worker() -> Check:
     if recent.ok or not app.conf.worker_enable_remote_control or _is_file_broker():
         return Check("worker", recent.ok, recent.reason, recent.age_seconds)
     try:
-        replies = app.control.ping(timeout=min(1.0, TIMEOUT_SECONDS))
+        # On a connection of our own that gives up at once: the app's pool would retry
+        # a dead broker for seconds.
+        with broker_connection() as conn:
+            conn.ensure_connection(max_retries=0, timeout=TIMEOUT_SECONDS)
+            replies = app.control.ping(timeout=PING_SECONDS, connection=conn)
     except Exception as error:  # any fault means "no worker answered"
         return _failed("worker", error)
     if replies:
@@ -198,9 +262,7 @@ def queue_lengths() -> list[QueueLength]:
     lengths = {}
     try:
         with broker_connection() as conn:
-            conn.ensure_connection(
-                max_retries=1, interval_start=0, interval_step=0, timeout=TIMEOUT_SECONDS
-            )
+            conn.ensure_connection(max_retries=0, timeout=TIMEOUT_SECONDS)
             channel = conn.default_channel
             for name in names:
                 try:

@@ -51,6 +51,24 @@ class RequestIdFilter(logging.Filter):
         return True
 
 
+class DatabaseOutageFilter(logging.Filter):
+    """Django logs each request that fails outside a view with its traceback; while the
+    database is down that is fifty lines for every request, and the outage drowns the log.
+    A record whose fault is the lost database becomes one line naming it (the request id
+    comes with it, as on every line)."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        from django.db import InterfaceError, OperationalError
+
+        fault = record.exc_info[1] if record.exc_info else None
+        if isinstance(fault, (OperationalError, InterfaceError)):
+            said = record.getMessage()
+            record.msg, record.args = "%s (database unavailable: %r)", (said, fault)
+            record.exc_info = None
+            record.exc_text = None
+        return True
+
+
 class JsonFormatter(logging.Formatter):
     """One JSON object per line: time (UTC, ISO 8601), level, logger, message,
     request_id, then the record's extra fields, and the traceback if any."""

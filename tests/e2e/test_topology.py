@@ -282,7 +282,9 @@ def test_the_production_topology_end_to_end(topology, browser):
     from reports import periods
 
     today = timezone.localdate()
+    # The release step (`make release`), which serve.sh leaves to the deployment.
     topology.manage("migrate", "--noinput")
+    topology.manage("collectstatic", "--noinput", "-v", "0")
     topology.manage("load_demo", "--force")
     api_key = topology.manage("api_token", "official", "--name", "topology test").split()[-1]
 

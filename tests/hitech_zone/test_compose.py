@@ -62,7 +62,7 @@ def test_compose_scales_workers_and_runs_one_off_jobs_first(files):
         (lambda c: c["services"]["worker-default"].update(container_name="w"), "cannot be scaled"),
         (lambda c: c["services"]["beat"].pop("healthcheck"), "beat has no health check"),
         (
-            lambda c: c["services"]["worker-pdf"]["command"].__setitem__(6, "default"),
+            lambda c: c["services"]["worker-pdf"]["command"].__setitem__(7, "default"),
             "worker-pdf does not consume",
         ),
         (

@@ -123,3 +123,34 @@ def test_queue_names_include_routed_queues(settings):
     assert names[0] == settings.CELERY_TASK_DEFAULT_QUEUE
     for route in (getattr(settings, "CELERY_TASK_ROUTES", None) or {}).values():
         assert route["queue"] in names
+
+
+def test_worker_check_gives_up_quickly_when_redis_does_not_answer(client):
+    # No heartbeat, so the check asks the broker for a ping: on a connection of its own
+    # that gives up at once, not the app's pool that retried for about 6 s.
+    started = time.monotonic()
+    with broker_conf(broker_url=f"redis://127.0.0.1:{closed_port()}/0"):
+        response = client.get(reverse("healthz_worker"))
+    assert time.monotonic() - started < health.TIMEOUT_SECONDS
+    assert response.status_code == 503
+    assert response.json()["checks"]["worker"]["ok"] is False
+
+
+def test_a_probe_finding_every_check_slot_taken_answers_busy_at_once(
+    client, django_assert_num_queries
+):
+    # Other probes hold both slots (waiting on a dead server, say): this one neither waits
+    # nor touches the database, so gunicorn's other threads stay free for pages.
+    for _ in range(health.CONCURRENT_CHECKS):
+        health._slots.acquire()
+    try:
+        with django_assert_num_queries(0):
+            ready = client.get(reverse("healthz_ready"))
+            worker = client.get(reverse("healthz_worker"))
+    finally:
+        for _ in range(health.CONCURRENT_CHECKS):
+            health._slots.release()
+    assert ready.status_code == worker.status_code == 503
+    assert ready.json()["checks"]["database"] == {"ok": False, "reason": "busy"}
+    assert worker.json()["checks"]["worker"] == {"ok": False, "reason": "busy"}
+    assert client.get(reverse("healthz_ready")).status_code == 200
