@@ -12,8 +12,8 @@ os.environ.setdefault("DJANGO_SETTINGS_MODULE", "hitech_zone.settings")
 app = Celery("hitech_zone")
 app.config_from_object("django.conf:settings", namespace="CELERY")
 app.autodiscover_tasks()
-# The monthly round's jobs live in a package of the inspections app.
-app.autodiscover_tasks(["inspections.rounds"])
+# The monthly round's jobs and the group robots' live in packages of the inspections app.
+app.autodiscover_tasks(["inspections.rounds", "inspections.robots"])
 
 
 @app.on_after_finalize.connect
@@ -63,6 +63,12 @@ def _schedule(sender: Celery, **_kwargs) -> None:
             "task": "inspections.tasks.notification_emails_send",
             "schedule": 600,
         },
+        # Every minute (ROBOT_SWEEP_SECONDS): group-robot messages whose retry time has
+        # come, or whose sender died mid-send (inspections.robots).
+        "robot-deliveries": {
+            "task": "inspections.robots.tasks.robot_deliveries_sweep",
+            "schedule": settings.ROBOT_SWEEP_SECONDS,
+        },
         # Every night at 01:00 Asia/Shanghai: projections, alerts and escalation.
         "slip-detect": {
             "task": "reports.tasks.slip_detect",
@@ -74,10 +80,12 @@ def _schedule(sender: Celery, **_kwargs) -> None:
             "schedule": crontab(hour=7, minute=0, day_of_week="mon"),
             "kwargs": {"kind": "weekly"},
         },
-        # The 1st of each month at 07:00: the monthly briefing (月通报) for last month.
+        # Every day at 07:00: the monthly briefing (月通报) of a month, on the day it is
+        # due (BRIEFING_MONTHLY_WORKDAYS_AFTER_DEADLINE working days after the month's
+        # figures were due); on the other days the run finds it made and does nothing.
         "briefing-monthly": {
             "task": "reports.tasks.briefing_scheduled",
-            "schedule": crontab(hour=7, minute=0, day_of_month="1"),
+            "schedule": crontab(hour=7, minute=0),
             "kwargs": {"kind": "monthly"},
         },
         # Every hour at :30 (and when beat starts): briefings that were due while beat or

@@ -1,6 +1,6 @@
 """The operations figures for the metrics page and its Prometheus twin: queue lengths,
 task durations over the last 24 hours, briefing render times, briefings stuck past their
-lease, heartbeat ages."""
+lease, heartbeat ages, group robots failing and their messages waiting."""
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -39,6 +39,20 @@ class Snapshot:
     briefings: list
     heartbeats: list[HeartbeatAge]
     stuck: list[StuckBriefing]
+    # Every active group robot, failing ones first (inspections.robots).
+    robots: list = ()
+
+
+def _robot_channels() -> list:
+    from django.db.models import Count, Q
+
+    from inspections.robots.models import RobotChannel, RobotDelivery
+
+    waiting = (RobotDelivery.State.PENDING, RobotDelivery.State.SENDING)
+    channels = RobotChannel.objects.filter(active=True).annotate(
+        waiting_count=Count("deliveries", filter=Q(deliveries__state__in=waiting))
+    )
+    return sorted(channels, key=lambda channel: (not channel.failing, channel.name, channel.pk))
 
 
 def _stuck_since(briefing) -> datetime:
@@ -61,6 +75,7 @@ def snapshot(*, now: datetime | None = None) -> Snapshot:
             StuckBriefing(briefing, (now - _stuck_since(briefing)).total_seconds())
             for briefing in selectors.briefing_stuck_list(now=now)
         ],
+        robots=_robot_channels(),
     )
 
 
@@ -128,5 +143,24 @@ def prometheus_text(data: Snapshot) -> str:
     lines += [
         f'hitech_heartbeat_age_seconds{{name="{_label(beat.name)}"}} {beat.age_seconds:.1f}'
         for beat in data.heartbeats
+    ]
+    lines += [
+        "# HELP hitech_robot_failing A group robot refused by its vendor (1) until an admin "
+        "fixes it.",
+        "# TYPE hitech_robot_failing gauge",
+    ]
+    lines += [
+        f'hitech_robot_failing{{robot="{_label(robot.name)}",vendor="{robot.vendor}"}} '
+        f"{int(robot.failing)}"
+        for robot in data.robots
+    ]
+    lines += [
+        "# HELP hitech_robot_messages_waiting Group-robot messages not sent yet.",
+        "# TYPE hitech_robot_messages_waiting gauge",
+    ]
+    lines += [
+        f'hitech_robot_messages_waiting{{robot="{_label(robot.name)}",vendor="{robot.vendor}"}} '
+        f"{robot.waiting_count}"
+        for robot in data.robots
     ]
     return "\n".join(lines) + "\n"

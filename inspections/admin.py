@@ -109,3 +109,7 @@ class NotificationAdmin(admin.ModelAdmin):
 class IssueCategoryAdmin(admin.ModelAdmin):
     list_display = ("name", "code", "sort_order")
     search_fields = ("name", "code")
+
+
+# The group robots' channels and messages (inspections.robots).
+from inspections.robots import admin as robots_admin  # noqa: E402, F401

@@ -656,3 +656,7 @@ class MonthlyReportPhoto(models.Model):
 
     def __str__(self) -> str:
         return self.original_name
+
+
+# The group robots' channels and messages live in their package (inspections.robots).
+from inspections.robots.models import RobotChannel, RobotDelivery  # noqa: E402, F401

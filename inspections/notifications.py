@@ -1,7 +1,7 @@
-"""Notifications, in the app and by e-mail: about issues, and about projects as a whole
-(their red alerts, `reports.escalation`). A notification is one row per recipient and
-event (a unique constraint), so a job that runs twice, or a task delivered again after a
-worker died, never notifies twice."""
+"""Notifications, in the app and by e-mail (and to the group robots, `inspections.robots`):
+about issues, and about projects as a whole (their red alerts, `reports.escalation`). A
+notification is one row per recipient and event (a unique constraint), so a job that runs
+twice, or a task delivered again after a worker died, never notifies twice."""
 
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -18,6 +18,7 @@ from django.utils.translation import gettext as _
 from hitech_zone import bulk, outbox
 from inspections import deadlines, workdays
 from inspections.models import FollowUp, Issue, Notification
+from inspections.robots import deliveries as robot_deliveries
 
 Kind = Notification.Kind
 
@@ -45,8 +46,13 @@ def notify(recipients, issue: Issue, kind: str, event_key: str) -> list[Notifica
         for pk in wanted
         if pk not in existing
     ]
-    # ignore_conflicts: a concurrent run that inserted the same event first wins.
-    Notification.objects.bulk_create(rows, ignore_conflicts=True)
+    # No savepoint inside a caller's transaction: these join it.
+    with transaction.atomic(savepoint=False):
+        # ignore_conflicts: a concurrent run that inserted the same event first wins.
+        Notification.objects.bulk_create(rows, ignore_conflicts=True)
+        if rows:
+            # The group robots' message, with the notices (inspections.robots).
+            robot_deliveries.issue_notices_record(issue, kind, event_key)
     return rows
 
 
@@ -133,8 +139,11 @@ def notify_projects(notices: Iterable[ProjectNotice]) -> int:
         for key, notice in wanted.items()
         if key not in existing
     ]
-    # Conflicts skipped: a concurrent run that inserted the same event first wins.
-    bulk.insert_rows(Notification, rows)
+    with transaction.atomic(savepoint=False):
+        # Conflicts skipped: a concurrent run that inserted the same event first wins.
+        bulk.insert_rows(Notification, rows)
+        # The group robots' messages, one per event, with the notices (inspections.robots).
+        robot_deliveries.project_notices_record(rows)
     return len(rows)
 
 

@@ -26,7 +26,7 @@ from django.utils.translation import gettext as _
 
 from hitech_zone import audit, outbox, spreadsheets
 from reports import briefings, periods, selectors
-from reports.briefings import register_xlsx, render
+from reports.briefings import chat, register_xlsx, render
 from reports.models import Briefing, BriefingDelivery, BriefingSubscription
 
 logger = logging.getLogger(__name__)
@@ -98,9 +98,10 @@ def briefing_request(
 
 
 def _is_preview(period: periods.Period, trigger: str, now: datetime) -> bool:
-    # Until its last day is over a period's figures are still moving: a version frozen
-    # now would stand in for the whole period and stop the schedule from making it.
-    return trigger in ASKED_BY_A_PERSON and period.end >= timezone.localdate(now)
+    # Until its briefing is due a period's figures are still moving (a month's are
+    # reported and checked after it ends): a version frozen now would stand in for the
+    # whole period and stop the schedule from making it.
+    return trigger in ASKED_BY_A_PERSON and periods.due_on(period) > timezone.localdate(now)
 
 
 def _request(kind, period, trigger, by, reissue_reason, now, enqueue) -> Requested:
@@ -263,6 +264,8 @@ def briefing_generate(*, briefing_id: int) -> Briefing:
         briefing.save()
         if not briefing.is_preview:
             _enqueue_delivery(briefing_id)
+            # The group robots' summary (and on WeCom the PDF), with the publication.
+            _robots_record(briefing)
     logger.info(
         "briefing published",
         extra={"briefing": str(briefing), "seconds": float(briefing.render_seconds)},
@@ -285,6 +288,33 @@ def _enqueue_delivery(briefing_id: int) -> None:
 
     # In the publishing transaction: published means its delivery is on its way.
     outbox.outbox_enqueue(briefing_deliver_task, briefing_id=briefing_id)
+
+
+def _robots_record(briefing: Briefing) -> int:
+    """In the publishing transaction: the summary, with a link to the PDF, to the zone
+    office's and the leaders' group robots (inspections.robots), and the PDF itself to
+    those on WeCom."""
+    from django.urls import reverse
+
+    from inspections.robots import deliveries as robot_deliveries
+
+    with translation.override(settings.LANGUAGE_CODE):
+        title = _("%(kind)s %(period)s") % {
+            "kind": briefing.get_kind_display(),
+            "period": _period_of(briefing).label,
+        }
+        link = robot_deliveries.site_link(reverse("briefing_download", args=[briefing.pk]))
+        text = chat.chat_summary(briefing.snapshot or {}, heading=title)
+        if link:
+            text += f"\n\n[{_('Download the PDF')}]({link})"
+    return robot_deliveries.briefing_record(
+        event_key=f"briefing-{briefing.pk}",
+        title=title,
+        text=text,
+        link=link,
+        file_name=briefing.file.name,
+        file_label=f"{briefing.kind}-{briefing.period}-v{briefing.version}.pdf",
+    )
 
 
 def briefing_fail(*, briefing_id: int, error: str) -> None:
@@ -369,7 +399,7 @@ def briefings_catch_up(*, now: datetime | None = None) -> list[int]:
     for kind, count in windows.items():
         if count <= 0:
             continue
-        wanted = periods.recent_complete(kind, today, count)
+        wanted = periods.recent_due(kind, today, count)
         present = set(
             Briefing.objects.versions()
             .filter(kind=kind, period__in=[p.key for p in wanted])
@@ -419,9 +449,11 @@ def briefing_retry(*, briefing_id: int, by=None, now: datetime | None = None) ->
 
 
 def briefing_scheduled(*, kind: str, now: datetime | None = None) -> Requested:
-    """Beat's weekly (Monday) and monthly (the 1st) run: the period that just ended."""
+    """Beat's weekly (Monday) and monthly (daily) run: the latest period whose briefing is
+    due (`periods.due_on`). A period already published is left as it is, so the monthly
+    run makes each month's briefing once, on its day."""
     now = now or timezone.now()
-    period = periods.last_complete(kind, timezone.localdate(now))
+    period = periods.last_due(kind, timezone.localdate(now))
     return briefing_request(kind=kind, period=period, trigger=Trigger.SCHEDULE, now=now)
 
 

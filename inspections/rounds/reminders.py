@@ -284,7 +284,9 @@ def returned_notify(*, step_id: int) -> int:
 def reminders_deliver(notices: Sequence[ProjectNotice] | Iterable[ProjectNotice]) -> int:
     """Every notice of the round goes out here: recorded in the app (once per recipient and
     event) and, once the transaction commits, e-mailed by the e-mail job. Returns how many
-    were new. The group robots' channels are to hook in here."""
+    were new. The group robots' messages (the zone office's channels; the leaders' for a
+    report escalated) are recorded with the notices, in `notify_projects`
+    (inspections.robots.deliveries)."""
     created = notifications.notify_projects(notices)
     if created:
         notifications.emails_send_request()

@@ -97,10 +97,10 @@ def test_the_page_costs_the_same_queries_however_much_there_is(client, official,
     with CaptureQueriesContext(connection) as many:
         client.get(reverse("metrics"))
     assert len(many) == len(few), "\n".join(query["sql"] for query in many)
-    # session, user, groups, notifications, then task runs, briefings, heartbeats,
-    # briefings stuck past their lease, and the session saved again (inactivity expiry:
-    # a savepoint, the update, its release)
-    assert len(few) == 11, "\n".join(query["sql"] for query in few)
+    # session, user, groups, notifications, whether the menu offers 记录走访, then task
+    # runs, briefings, heartbeats, briefings stuck past their lease, the group robots, and
+    # the session saved again (inactivity expiry: a savepoint, the update, its release)
+    assert len(few) == 13, "\n".join(query["sql"] for query in few)
 
 
 @pytest.fixture
