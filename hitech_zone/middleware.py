@@ -1,5 +1,4 @@
 import logging
-import sys
 import time
 import uuid
 
@@ -11,7 +10,6 @@ from django.middleware.locale import LocaleMiddleware
 from django.template.loader import render_to_string
 from django.utils import translation
 from django.utils.functional import empty
-from django.views import defaults
 
 from hitech_zone import audit, permissions
 from hitech_zone.logging import request_id_reset, request_id_set, sane_request_id
@@ -161,9 +159,9 @@ class DatabaseUnavailableMiddleware:
     """A view that loses the database answers 503 (`database_unavailable`), not 500.
 
     Faults outside a view (loading the session before it, saving it after) reach the
-    500 handler instead, `server_error`, which answers the same way. Nothing needs
-    restarting afterwards: Django opens a new connection for the next request, and a kept
-    one is health-checked before use (CONN_HEALTH_CHECKS)."""
+    500 handler instead, `hitech_zone.views.server_error`, which answers the same way.
+    Nothing needs restarting afterwards: Django opens a new connection for the next
+    request, and a kept one is health-checked before use (CONN_HEALTH_CHECKS)."""
 
     def __init__(self, get_response):
         self.get_response = get_response
@@ -176,11 +174,3 @@ class DatabaseUnavailableMiddleware:
             outage_logger.error("database unavailable: %r", exception, extra={"path": request.path})
             return database_unavailable(request)
         return None
-
-
-def server_error(request: HttpRequest) -> HttpResponse:
-    """The 500 handler (`handler500`): 503 when the fault was the database going away,
-    Django's plain 500 page otherwise."""
-    if isinstance(sys.exception(), DATABASE_UNAVAILABLE):
-        return database_unavailable(request)
-    return defaults.server_error(request)

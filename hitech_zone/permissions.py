@@ -7,6 +7,7 @@ Project-bound models say how to reach their project with `project_path` (for exa
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from enum import StrEnum
 from typing import TYPE_CHECKING, Any, TypeVar
 
@@ -135,6 +136,20 @@ def sees_all_projects(
     return bool(roles_of(user) & ALL_PROJECTS[action])
 
 
+def project_reach(user: User | AnonymousUser | SystemActor) -> str:
+    """Which projects the user's lists and totals cover, for the pages to say so: "all",
+    "own" (a project manager's), "department" (those with issues assigned to the user's
+    department) or "none"."""
+    if sees_all_projects(user):
+        return "all"
+    roles = roles_of(user)
+    if roles & OWN_PROJECTS[Action.VIEW]:
+        return "own"
+    if Role.DEPARTMENT in roles:
+        return "department"
+    return "none"
+
+
 def _project_path(model: type[models.Model]) -> str:
     try:
         return model.project_path
@@ -165,8 +180,42 @@ def scope(
     return queryset.filter(reachable)
 
 
-def can(user: User | AnonymousUser, action: Action, obj: models.Model) -> bool:
+# Things a user may do that are no one row ("record a visit", "open the department
+# board"), by name: each is a question about the user alone. The rules that read an app's
+# models are registered by that app, so this layer knows no app's models.
+CAPABILITIES: dict[str, Callable[[Any], bool]] = {}
+
+
+def register_capability(name: str, rule: Callable[[Any], bool]) -> None:
+    CAPABILITIES[name] = rule
+
+
+def can(user: User | AnonymousUser, action: Action | str, obj: models.Model | None = None) -> bool:
+    """May `user` do `action` to `obj` (a project-bound row), or, without `obj`, the
+    named capability `action` (see CAPABILITIES)? Links ask this, so a user sees a link
+    only where the view behind it lets them through."""
+    if obj is None:
+        return CAPABILITIES[action](user)
     return scope(user, type(obj)._default_manager.filter(pk=obj.pk), action).exists()
+
+
+class Capabilities:
+    """The named capabilities of one user, for templates (`{% if may.record_visits %}`):
+    each asked once, when a template first reads it."""
+
+    def __init__(self, user) -> None:
+        self._user = user
+        self._known: dict[str, bool] = {}
+
+    def __getitem__(self, name: str) -> bool:
+        if name not in CAPABILITIES:
+            raise KeyError(name)
+        if name not in self._known:
+            self._known[name] = can(self._user, name)
+        return self._known[name]
+
+    def __contains__(self, name: str) -> bool:
+        return name in CAPABILITIES
 
 
 def get_for(
@@ -200,6 +249,8 @@ def role_context(request) -> dict[str, Any]:
     roles = roles_of(request.user)
     return {
         "user_roles": roles,
+        "may": Capabilities(request.user),
+        "project_reach": project_reach(request.user),
         "user_role_labels": [role.label for role in Role if role in roles],
         "can_edit_any": bool(roles & ALL_PROJECTS[Action.EDIT]),
         "can_read_briefings": bool(roles & ALL_PROJECTS[Action.VIEW]),

@@ -2,7 +2,7 @@
 database going away while a session is saved after the view. Django reads any database
 error there as the session having been deleted during the request and answers 400 Bad
 Request; here it stays the outage it is, which the 500 handler answers with the friendly
-503 page (hitech_zone.middleware.server_error)."""
+503 page (hitech_zone.views.server_error)."""
 
 from django.contrib.sessions.backends.base import UpdateError
 from django.contrib.sessions.backends.db import SessionStore as DatabaseSessionStore

@@ -48,5 +48,9 @@ urlpatterns = [
     path("admin/", admin.site.urls),
 ]
 
-# A database outage answers 503 with Retry-After; any other fault Django's plain 500.
-handler500 = "hitech_zone.middleware.server_error"
+# Error pages in the app's layout and the user's language. A database outage answers
+# 503 with Retry-After; any other fault the 500 page, with the request id.
+handler400 = "hitech_zone.views.bad_request"
+handler403 = "hitech_zone.views.permission_denied"
+handler404 = "hitech_zone.views.page_not_found"
+handler500 = "hitech_zone.views.server_error"

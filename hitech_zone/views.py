@@ -2,11 +2,15 @@
 health checks (/healthz/...), the operations metrics for officials and admins, and the
 audit log for leaders and admins."""
 
+import sys
+
 from django.contrib import messages
 from django.contrib.auth.decorators import login_not_required
 from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.middleware.csrf import get_token
 from django.shortcuts import get_object_or_404, redirect, render
+from django.template.loader import render_to_string
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
@@ -25,6 +29,7 @@ from hitech_zone import (
 )
 from hitech_zone.filters import AuditEntryFilterSet
 from hitech_zone.forms import ApiTokenForm
+from hitech_zone.middleware import DATABASE_UNAVAILABLE, database_unavailable
 from hitech_zone.models import ApiToken
 
 
@@ -193,3 +198,57 @@ def audit_log_export(request: HttpRequest) -> HttpResponse:
         filename=f"audit-log-{timezone.localdate():%Y%m%d}",
         fmt="csv",
     )
+
+
+# ---------------------------------------------------------------- error pages (handler400 ...)
+# In the app's layout and the user's language, each saying what happened and where to go.
+
+
+def bad_request(request: HttpRequest, exception: Exception) -> HttpResponse:
+    """400. A request refused before the user was loaded (a bad Host header, say) gets the
+    page drawn without the context processors, which read the user."""
+    if not hasattr(request, "user"):
+        return _bare_page(request, "400.html", status=400)
+    return render(request, "400.html", status=400)
+
+
+def permission_denied(request: HttpRequest, exception: Exception) -> HttpResponse:
+    """403, with the permission layer's reason (the PermissionDenied message): every
+    refusal it raises carries one, written for the user."""
+    reason = str(exception) if exception is not None and exception.args else ""
+    return render(request, "403.html", {"reason": reason}, status=403)
+
+
+def csrf_failure(request: HttpRequest, reason: str = "") -> HttpResponse:
+    """403 for a form the CSRF check refused: most often a page left open past its
+    session, or a sign-in in another tab. Django's reason is for the log, not the user."""
+    reason = _("The form was out of date, so it was not accepted. Reload the page and try again.")
+    return render(request, "403.html", {"reason": reason, "form_expired": True}, status=403)
+
+
+def page_not_found(request: HttpRequest, exception: Exception) -> HttpResponse:
+    """404. The exception's message is not shown: it may name a model or a lookup."""
+    return render(request, "404.html", status=404)
+
+
+def server_error(request: HttpRequest) -> HttpResponse:
+    """500 with the request id, for the administrator to find the logged traceback; 503
+    when the fault was the database going away (`middleware.database_unavailable`).
+    Drawn without the database: no session, user or context processors."""
+    if isinstance(sys.exception(), DATABASE_UNAVAILABLE):
+        return database_unavailable(request)
+    return _bare_page(
+        request, "500.html", status=500, request_id=getattr(request, "request_id", "")
+    )
+
+
+def _bare_page(request: HttpRequest, template_name: str, *, status: int, **context) -> HttpResponse:
+    """An error page in the layout, without context processors: no user (so no menu), the
+    language switch still working (its CSRF token is the cookie's), and the page's
+    nonce for the one script the layout loads."""
+    context.update(
+        request=request,
+        csrf_token=get_token(request),
+        CSP_NONCE=getattr(request, "csp_nonce", ""),
+    )
+    return HttpResponse(render_to_string(template_name, context), status=status)

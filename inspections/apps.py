@@ -16,6 +16,14 @@ class InspectionsConfig(AppConfig):
         register_department_path(FollowUp, "issue__department", {Action.VIEW})
         register_department_path(Project, "issues__department", {Action.VIEW})
 
+        # The links to the visit form and the department board show to those the views
+        # let through (inspections.views.visit_create, department_board).
+        from hitech_zone.permissions import register_capability
+        from inspections.permissions import may_record_visits, may_use_department_board
+
+        register_capability("record_visits", may_record_visits)
+        register_capability("department_board", may_use_department_board)
+
         from inspections.deadlines import ISSUE_SIGNAL
         from projects.lights import register_signal
 

@@ -28,7 +28,10 @@ from projects.imports import services as import_services
 from projects.imports import templates as import_templates
 from projects.models import Milestone, Project, ProjectImport
 
-PAGE_SIZE = 25
+# Rows per page of the register: the default holds a zone's key projects (28 in the
+# demo's zone) on one page; the user may choose another size (?per_page=).
+PAGE_SIZES = (25, 50, 100)
+PAGE_SIZE = 50
 # (sort key or "", heading, CSS classes) for the register's columns.
 COLUMNS = [
     ("light", _("Light"), ""),
@@ -55,12 +58,18 @@ def _register(request: HttpRequest):
     return today, filterset, sort, filterset.qs.order_by(*ordering)
 
 
+def _page_size(request: HttpRequest) -> int:
+    chosen = request.GET.get("per_page", "")
+    return int(chosen) if chosen in {str(size) for size in PAGE_SIZES} else PAGE_SIZE
+
+
 @require_GET
 @vary_on_headers("HX-Request")
 def project_list(request: HttpRequest) -> HttpResponse:
     def content() -> dict:
         today, filterset, sort, projects = _register(request)
-        page = Paginator(projects, PAGE_SIZE).get_page(request.GET.get("page"))
+        page_size = _page_size(request)
+        page = Paginator(projects, page_size).get_page(request.GET.get("page"))
         page.object_list = lights.with_reasons(
             paging.page_rows(
                 projects,
@@ -79,6 +88,8 @@ def project_list(request: HttpRequest) -> HttpResponse:
             "sort": sort,
             "query": query.urlencode(),
             "columns": COLUMNS,
+            "page_sizes": PAGE_SIZES,
+            "page_size": page_size,
             "today": today,
             "period": progress.reporting_period(today),
         }

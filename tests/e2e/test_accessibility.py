@@ -133,8 +133,20 @@ def open_report_to_check(page: Page, today: date) -> None:
     expect(page.locator("#id_return-reason")).to_be_visible()
 
 
+def open_refused(page: Page, today: date) -> None:
+    """The 403 page with the permission layer's reason: a leader records no visit."""
+    page.goto("/visits/new/")
+    expect(page.locator('[data-testid="error-403"]')).to_be_visible()
+
+
+def open_not_found(page: Page, today: date) -> None:
+    page.goto("/no-such-page/")
+    expect(page.locator('[data-testid="error-404"]')).to_be_visible()
+
+
 for view in (open_my_reports, open_report_fill, open_report_fill_with_errors):
     view.as_user = "pm"
+open_refused.as_user = "leader"
 
 
 @pytest.mark.parametrize(
@@ -151,6 +163,8 @@ for view in (open_my_reports, open_report_fill, open_report_fill_with_errors):
         open_round_detail,
         open_check_queue,
         open_report_to_check,
+        open_refused,
+        open_not_found,
     ],
     ids=[
         "dashboard",
@@ -164,6 +178,8 @@ for view in (open_my_reports, open_report_fill, open_report_fill_with_errors):
         "round",
         "check-queue",
         "report-to-check",
+        "refused",
+        "not-found",
     ],
 )
 def test_no_serious_accessibility_violations(page: Page, demo: date, open_view):

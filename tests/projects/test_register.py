@@ -119,11 +119,27 @@ def test_paging_keeps_the_filters(client, official, today):
     for index in range(30):
         factories.ProjectFactory(code=f"P-{index:02d}", status=Project.Status.CONSTRUCTION)
     client.force_login(official)
-    first = client.get("/projects/?status=construction&sort=code")
+    first = client.get("/projects/?status=construction&sort=code&per_page=25")
     assert len(codes(first)) == 25
-    assert "status=construction&amp;sort=code&amp;page=2" in first.content.decode()
-    second = client.get("/projects/?status=construction&sort=code&page=2")
+    assert "status=construction&amp;sort=code&amp;per_page=25&amp;page=2" in first.content.decode()
+    second = client.get("/projects/?status=construction&sort=code&per_page=25&page=2")
     assert codes(second) == [f"P-{index:02d}" for index in range(25, 30)]
+
+
+def test_one_page_holds_a_zones_projects_and_the_size_is_a_choice(client, official, today):
+    """The default of 50 rows holds the 28 key projects of the demo's zone (issue 22);
+    25, 50 and 100 are offered, anything else falls back to 50."""
+    for index in range(55):
+        factories.ProjectFactory(code=f"P-{index:02d}")
+    client.force_login(official)
+    default = client.get("/projects/")
+    assert len(codes(default)) == 50
+    body = default.content.decode()
+    assert '<option value="50" selected>50</option>' in body
+    assert '<option value="25" >25</option>' in body and '<option value="100" >100</option>' in body
+    assert len(codes(client.get("/projects/?per_page=100"))) == 55
+    assert len(codes(client.get("/projects/?per_page=25"))) == 25
+    assert len(codes(client.get("/projects/?per_page=7"))) == 50
 
 
 def read_export(response) -> list[list]:
