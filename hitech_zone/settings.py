@@ -67,7 +67,7 @@ MIDDLEWARE = [
     # First: every response, refusals included, gets a request id and an access-log line.
     "hitech_zone.middleware.RequestIdMiddleware",
     # A view that loses the database answers 503 with Retry-After, not 500 (and the 500
-    # handler, hitech_zone.middleware.server_error, does the same for faults outside views).
+    # handler, hitech_zone.views.server_error, does the same for faults outside views).
     "hitech_zone.middleware.DatabaseUnavailableMiddleware",
     "django.middleware.security.SecurityMiddleware",
     # Before WhiteNoise, so static files (an SVG opened on its own) carry the policy too.
@@ -127,6 +127,11 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
     # The lights' queries look costly to the planner, which then JIT-compiles them: ~450 ms
     # spent compiling a 90 ms query at city scale (make bench). Short queries gain nothing.
     DATABASES["default"].setdefault("OPTIONS", {})["options"] = "-c jit=off"
+    # A database host that does not answer fails a request (503) and a health check
+    # within seconds, instead of libpq's unbounded wait. 2 is libpq's minimum.
+    DATABASES["default"]["OPTIONS"].setdefault(
+        "connect_timeout", int(os.environ.get("DATABASE_CONNECT_TIMEOUT", "2"))
+    )
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     Path(DATABASES["default"]["NAME"]).parent.mkdir(parents=True, exist_ok=True)
     DATABASES["default"]["CONN_MAX_AGE"] = 0
@@ -284,7 +289,10 @@ if LOG_FORMAT not in {"json", "plain"}:
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "filters": {"request_id": {"()": "hitech_zone.logging.RequestIdFilter"}},
+    "filters": {
+        "request_id": {"()": "hitech_zone.logging.RequestIdFilter"},
+        "database_outage": {"()": "hitech_zone.logging.DatabaseOutageFilter"},
+    },
     "formatters": {
         "plain": {"format": "%(asctime)s %(levelname)s %(name)s [%(request_id)s] %(message)s"},
         "json": {"()": "hitech_zone.logging.JsonFormatter"},
@@ -303,6 +311,8 @@ LOGGING = {
         "fontTools": {"level": "WARNING"},
         # django-axes announces itself at INFO in every process; lockouts are WARNING.
         "axes.apps": {"level": "WARNING"},
+        # A request failing because the database is down: one line, not a traceback each.
+        "django.request": {"filters": ["database_outage"]},
     },
 }
 
@@ -322,6 +332,8 @@ if not DEBUG:
     SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", True)
     SECURE_HSTS_PRELOAD = env_bool("SECURE_HSTS_PRELOAD", True)
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS")
+# A form refused by the CSRF check gets the app's 403 page, saying to reload it.
+CSRF_FAILURE_VIEW = "hitech_zone.views.csrf_failure"
 SECURE_REFERRER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
 
@@ -421,6 +433,11 @@ ALERT_PROJECTION_TOLERANCE_DAYS = int(os.environ.get("ALERT_PROJECTION_TOLERANCE
 # it goes into the weekly briefing's escalated section.
 ALERT_ESCALATE_LEADER_WORKDAYS = int(os.environ.get("ALERT_ESCALATE_LEADER_WORKDAYS", "5"))
 ALERT_ESCALATE_BRIEFING_WORKDAYS = int(os.environ.get("ALERT_ESCALATE_BRIEFING_WORKDAYS", "10"))
+# A month's briefing is made this many working days after the month's figures were due
+# (the monthly round's deadline), once they are reported and checked.
+BRIEFING_MONTHLY_WORKDAYS_AFTER_DEADLINE = int(
+    os.environ.get("BRIEFING_MONTHLY_WORKDAYS_AFTER_DEADLINE", "3")
+)
 # How far back the catch-up job looks for briefings that were due and never produced.
 BRIEFING_CATCH_UP_WEEKS = int(os.environ.get("BRIEFING_CATCH_UP_WEEKS", "4"))
 BRIEFING_CATCH_UP_MONTHS = int(os.environ.get("BRIEFING_CATCH_UP_MONTHS", "2"))
@@ -459,6 +476,29 @@ BRIEFING_RED_LIST_POINTS = Decimal(os.environ.get("BRIEFING_RED_LIST_POINTS", "0
 BRIEFING_RED_LIST_CLOSURE = Decimal(os.environ.get("BRIEFING_RED_LIST_CLOSURE", "80"))
 BRIEFING_BLACK_LIST_POINTS = Decimal(os.environ.get("BRIEFING_BLACK_LIST_POINTS", "-10"))
 BRIEFING_BLACK_LIST_CLOSURE = Decimal(os.environ.get("BRIEFING_BLACK_LIST_CLOSURE", "60"))
+# ---------------------------------------------------------------- group robots
+# WeCom, DingTalk and Feishu group robots (inspections.robots). Each vendor's base URL:
+# the real hosts by default; tests point them at a server on loopback.
+ROBOT_WECOM_BASE_URL = os.environ.get("ROBOT_WECOM_BASE_URL", "https://qyapi.weixin.qq.com")
+ROBOT_DINGTALK_BASE_URL = os.environ.get("ROBOT_DINGTALK_BASE_URL", "https://oapi.dingtalk.com")
+ROBOT_FEISHU_BASE_URL = os.environ.get("ROBOT_FEISHU_BASE_URL", "https://open.feishu.cn")
+# Absolute address of this site, for the links in robot messages (e.g.
+# https://zdxm.example.gov.cn); without it the messages carry no links.
+SITE_URL = os.environ.get("SITE_URL", "").rstrip("/")
+# Messages per robot per rate window: WeCom and DingTalk allow 20 a minute, Feishu 100.
+# Tests shorten the window to watch the throttle in seconds.
+ROBOT_RATE_WINDOW_SECONDS = float(os.environ.get("ROBOT_RATE_WINDOW_SECONDS", "60"))
+ROBOT_RATE_LIMITS = {"wecom": 20, "dingtalk": 20, "feishu": 100}
+# Seconds an HTTP request to a vendor may take; a send held longer than the lease is
+# taken as lost (its worker died) and tried again.
+ROBOT_HTTP_TIMEOUT_SECONDS = float(os.environ.get("ROBOT_HTTP_TIMEOUT_SECONDS", "10"))
+ROBOT_SEND_LEASE_SECONDS = float(os.environ.get("ROBOT_SEND_LEASE_SECONDS", "60"))
+# Back-off after a transient failure: this many seconds, doubled each attempt, at most the
+# maximum. Transient failures are tried again without end: a message is never dropped.
+ROBOT_RETRY_BASE_SECONDS = float(os.environ.get("ROBOT_RETRY_BASE_SECONDS", "10"))
+ROBOT_RETRY_MAX_SECONDS = float(os.environ.get("ROBOT_RETRY_MAX_SECONDS", "900"))
+# Seconds between beat's sweeps for robot messages due (a retry, a sender that died).
+ROBOT_SWEEP_SECONDS = float(os.environ.get("ROBOT_SWEEP_SECONDS", "60"))
 # ---------------------------------------------------------------- spreadsheet import
 # An uploaded workbook is refused above this size, above this size once its zip members
 # are expanded (a zip bomb), or with more filled rows than this.

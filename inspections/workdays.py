@@ -22,26 +22,21 @@ the package ships, and one for the others.
 
 from __future__ import annotations
 
-import functools
 from collections.abc import Iterable
 from datetime import date, datetime, timedelta
 from typing import Literal
 
-import chinese_calendar
 from django.db.models import Q
 from django.utils.formats import date_format
 from django.utils.translation import ngettext
 
+from hitech_zone.holidays import fallback_workday as _fallback_workday
+from hitech_zone.holidays import official_workday as _official_workday
 from inspections.models import WorkdayCalendarYear, WorkdayOverride
 
 Source = Literal["override", "official", "fallback"]
 
 ONE_DAY = timedelta(days=1)
-
-# (month, day) of the statutory holidays on fixed dates, as the 全国年节及纪念日放假办法 sets
-# them since 2025: whatever the year's 调休, these days are off. A weekend one is made up on
-# a weekday only the published schedule names.
-FIXED_HOLIDAYS = frozenset({(1, 1), (5, 1), (5, 2), (10, 1), (10, 2), (10, 3)})
 
 
 def _check_date(d: object) -> date:
@@ -52,29 +47,12 @@ def _check_date(d: object) -> date:
     return d
 
 
-@functools.lru_cache(maxsize=8192)
-def _official_workday(d: date) -> bool | None:
-    """The package's answer, or None when it has no data for the year. Cached: the
-    package's tables are fixed for the life of the process, and counting the working days
-    an old deadline is overdue asks about every day since (make bench, issue list)."""
-    try:
-        return chinese_calendar.is_workday(d)
-    except NotImplementedError:
-        # chinesecalendar signals "no data for year N" (and only that, for a real date)
-        # with NotImplementedError.
-        return None
-
-
 def _package_covers(year: int) -> bool:
     return _official_workday(date(year, 1, 1)) is not None
 
 
 def _years(first: date, last: date) -> range:
     return range(first.year, last.year + 1)
-
-
-def _fallback_workday(d: date) -> bool:
-    return d.weekday() < 5 and (d.month, d.day) not in FIXED_HOLIDAYS
 
 
 class WorkdayCalendar:

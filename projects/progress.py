@@ -3,8 +3,9 @@ them. Every page, export, API answer, light, alert and briefing asks this module
 
 - **Reporting period.** Figures are measured through a reporting month N: the latest
   month whose reporting deadline has passed. A month's figures are due on day
-  REPORTING_DEADLINE_DAY of the following month (default the 5th), so on 2 December the
-  period is 1–10月 and from 6 December it is 1–11月. January is reported together with
+  REPORTING_DEADLINE_DAY of the following month (default the 5th), moved to the next
+  working day when that is a day off, so on 2 December the period is 1–10月, and from
+  the day after the deadline (8 December 2026, the 5th being a Saturday) it is 1–11月. January is reported together with
   February (REPORTING_JANUARY_WITH_FEBRUARY, as the statistics bureau publishes 1–2月),
   so until the 1–2月 figures are due the period is last year's whole year, 1–12月.
 - **序时进度.** The share of a project's plan for the year that is due by month N. By
@@ -25,6 +26,7 @@ from django.db.models import Case, F, Q, Value, When
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
+from hitech_zone import holidays
 from hitech_zone.money import percent
 
 MONTHS = range(1, 13)
@@ -79,9 +81,15 @@ class ReportingPeriod:
 
 
 def deadline(year: int, month: int) -> date:
-    """The day the figures of `month` are due: a day of the following month."""
+    """The day the figures of `month` are due: day REPORTING_DEADLINE_DAY of the
+    following month, or the next working day when that is a day off (5 December 2026 is a
+    Saturday: November's figures are due on Monday 7 December). The monthly round's
+    deadline is this day too. It follows the published calendar, not the admin's
+    overrides, so that telling the period costs no query."""
     following = date(year + month // 12, month % 12 + 1, 1)
-    return following.replace(day=settings.REPORTING_DEADLINE_DAY)
+    return holidays.on_or_after_published_workday(
+        following.replace(day=settings.REPORTING_DEADLINE_DAY)
+    )
 
 
 def reporting_period(as_of: date) -> ReportingPeriod:

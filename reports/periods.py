@@ -5,7 +5,11 @@ import re
 from dataclasses import dataclass
 from datetime import date, timedelta
 
+from django.conf import settings
 from django.utils.translation import gettext as _
+
+from inspections import workdays
+from projects import progress
 
 WEEKLY = "weekly"
 MONTHLY = "monthly"
@@ -95,6 +99,34 @@ def last_complete(kind: str, today: date) -> Period:
 def recent_complete(kind: str, today: date, count: int) -> list[Period]:
     """The `count` latest ended periods, oldest first."""
     periods = [last_complete(kind, today)]
+    while len(periods) < count:
+        periods.append(periods[-1].previous())
+    return list(reversed(periods))
+
+
+def due_on(period: Period) -> date:
+    """The day a period's briefing is made. A week's: the Monday after it. A month's:
+    BRIEFING_MONTHLY_WORKDAYS_AFTER_DEADLINE working days after its figures were due (the
+    monthly round's deadline), so that the month's figures are reported and checked, and
+    its late reporters known, when the leader reads it. One query for a month."""
+    if period.kind == WEEKLY:
+        return period.end + timedelta(days=1)
+    deadline = progress.deadline(period.start.year, period.start.month)
+    return workdays.add_workdays(deadline, settings.BRIEFING_MONTHLY_WORKDAYS_AFTER_DEADLINE)
+
+
+def last_due(kind: str, today: date) -> Period:
+    """The latest period whose briefing is due by `today`: last week on a Monday; for a
+    month, the month before last until the day last month's briefing is due."""
+    period = last_complete(kind, today)
+    while due_on(period) > today:
+        period = period.previous()
+    return period
+
+
+def recent_due(kind: str, today: date, count: int) -> list[Period]:
+    """The `count` latest periods whose briefings are due by `today`, oldest first."""
+    periods = [last_due(kind, today)]
     while len(periods) < count:
         periods.append(periods[-1].previous())
     return list(reversed(periods))

@@ -200,6 +200,9 @@ def report_fill(request: HttpRequest, pk: int) -> HttpResponse:
         fresh = _report(request, pk)
         return _page(request, fresh, status=422, form=_rebound(fresh, form))
     if not submit:
+        removed = _photo_removed(request, saved)
+        if removed is not None:
+            return removed
         messages.success(request, _saved_message(saved, len(stored)))
         return redirect("round_report_fill", pk=report.pk)
     try:
@@ -223,6 +226,22 @@ def report_fill(request: HttpRequest, pk: int) -> HttpResponse:
         request,
         gettext("Report for %(round)s submitted for checking.") % {"round": saved.round.label},
     )
+    return redirect("round_report_fill", pk=report.pk)
+
+
+def _photo_removed(request: HttpRequest, report: MonthlyReport) -> HttpResponse | None:
+    """The photo's 删除 button posts the whole form, so the entries are saved as a draft
+    first and nothing typed is lost; then the photo goes."""
+    try:
+        photo_id = int(request.POST.get("remove_photo", ""))
+    except ValueError:
+        return None
+    try:
+        services.report_photo_remove(report=report, photo_id=photo_id, by=request.user)
+    except services.ReportRefused as refused:
+        messages.error(request, str(refused))
+    else:
+        messages.success(request, gettext("Photo removed; your entries are saved as a draft."))
     return redirect("round_report_fill", pk=report.pk)
 
 

@@ -15,7 +15,7 @@ from django.utils.translation import gettext
 
 from hitech_zone import permissions
 from hitech_zone.permissions import Action, Role
-from inspections import workdays
+from inspections import photos as photo_store
 from inspections.models import IssueCategory, MonthlyReport, MonthlyReportStep, ReportingRound
 from inspections.rounds import reminders
 from inspections.services import issue_raise
@@ -50,9 +50,10 @@ def round_month_for(today: date) -> tuple[int, int]:
 
 
 def round_deadline(year: int, month: int) -> date:
-    """The day the reports of `month` are due: the reporting deadline of the register's
-    period rule (`progress.deadline`), on the next working day when that is a day off."""
-    return workdays.add_workdays(progress.deadline(year, month), 0)
+    """The day the reports of `month` are due: the register's reporting deadline
+    (`progress.deadline`, moved to the next working day when it is a day off), so that the
+    period on show turns to a month the day after its reports were due."""
+    return progress.deadline(year, month)
 
 
 @dataclass(frozen=True)
@@ -217,6 +218,25 @@ def report_save(
     current._history_user = by
     current.save()
     return current
+
+
+def report_photo_remove(*, report: MonthlyReport, photo_id: int, by) -> None:
+    """Take a photo off a report that is still being filled (a wrong or blurred picture);
+    its files go once the removal is committed. A report reported or accepted keeps its
+    photos, as it keeps its figures."""
+    _may_fill(by, report)
+    with transaction.atomic():
+        current = _locked(report, None, by)
+        if current.state not in (State.DRAFT, State.RETURNED):
+            raise ReportRefused(
+                gettext("This report is %(state)s: it cannot be changed now.")
+                % {"state": current.get_state_display()}
+            )
+        photo = current.photos.select_for_update().filter(pk=photo_id).first()
+        if photo is None:
+            raise ReportRefused(gettext("This photo is no longer on the report."))
+        photo.delete()
+        transaction.on_commit(lambda: photo_store.discard_files([photo]))
 
 
 def _step(report, action, by, now, comment="") -> MonthlyReportStep:

@@ -3,6 +3,7 @@ submission per key, entries kept on every refusal, photos, returned and correcte
 and the project page's investment section, which managers no longer edit directly."""
 
 import io
+import os
 import re
 import uuid
 from datetime import date
@@ -10,6 +11,7 @@ from decimal import Decimal
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
+from django.http import Http404
 from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
@@ -268,6 +270,51 @@ def test_photos_are_stored_up_to_the_limit(manager, own_project, monkeypatch):
     again = client.post(fill_url(report), form_data(report, photos=[jpeg("d.jpg")]))
     assert again.status_code == 422
     assert MonthlyReportPhoto.objects.filter(report=report).count() == 2
+
+
+def test_a_photo_is_removed_and_the_entries_typed_meanwhile_kept(
+    manager, own_project, django_capture_on_commit_callbacks
+):
+    """The photo's button posts the whole form: the entries are saved as a draft, the
+    photo and its files go, the other photo stays."""
+    report = open_report(own_project)
+    kept, removed = photo_store.attach_report_photos(
+        report, [jpeg("keep.jpg"), jpeg("blurred.jpg")], keep_location=False
+    )[0]
+    files = [removed.image.path, removed.thumbnail.path]
+    client = login(manager)
+    page = client.get(fill_url(report)).content.decode()
+    assert f'name="remove_photo" value="{removed.pk}"' in page
+    # Enter in a field presses the form's first submit button: a draft save, not a removal.
+    assert page.index('value="save"') < page.index('name="remove_photo"')
+
+    data = form_data(report, physical_progress="二层楼板浇筑完成", remove_photo=str(removed.pk))
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post(fill_url(report), data)
+    assert response.status_code == 302
+    assert list(report.photos.values_list("pk", flat=True)) == [kept.pk]
+    assert not any(os.path.exists(path) for path in files)
+    report.refresh_from_db()
+    assert report.physical_progress == "二层楼板浇筑完成"
+    after = client.get(fill_url(report)).content.decode()
+    assert "已删除照片，填写的内容已保存为草稿。" in after
+    assert "blurred.jpg" not in after
+
+
+def test_a_photo_stays_on_a_submitted_report_and_off_others_reports(
+    manager, other_manager, own_project, other_project
+):
+    report = open_report(own_project)
+    photo = photo_store.attach_report_photos(report, [jpeg()], keep_location=False)[0][0]
+    with pytest.raises(Http404):
+        services.report_photo_remove(report=report, photo_id=photo.pk, by=other_manager)
+    other = open_report(other_project)
+    with pytest.raises(services.ReportRefused):
+        services.report_photo_remove(report=other, photo_id=photo.pk, by=other_manager)
+    submitted(report, manager)
+    with pytest.raises(services.ReportRefused):
+        services.report_photo_remove(report=report, photo_id=photo.pk, by=manager)
+    assert report.photos.count() == 1
 
 
 def test_a_file_that_is_not_an_image_is_refused(manager, own_project):

@@ -247,9 +247,17 @@ def test_the_monthly_briefing_counts_the_same(official, moment, zone):
     ("day", "period"),
     [
         # The deadline day itself still shows the month before; the day after, the new one.
+        (date(2026, 11, 5), (2026, 9)),
+        (date(2026, 11, 6), (2026, 10)),
+        # 5 December 2026 is a Saturday: November's figures are due on Monday the 7th.
         (date(2026, 12, 2), (2026, 10)),
-        (date(2026, 12, 5), (2026, 10)),
-        (date(2026, 12, 6), (2026, 11)),
+        (date(2026, 12, 6), (2026, 10)),
+        (date(2026, 12, 7), (2026, 10)),
+        (date(2026, 12, 8), (2026, 11)),
+        # 5 October 2026 falls in the National Day holiday (1–7 October): September's
+        # figures are due on Thursday the 8th.
+        (date(2026, 10, 8), (2026, 8)),
+        (date(2026, 10, 9), (2026, 9)),
         (date(2027, 1, 1), (2026, 11)),
         (date(2027, 1, 6), (2026, 12)),
         # January is reported with February: last year's whole year until 5 March.

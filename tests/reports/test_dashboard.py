@@ -69,17 +69,18 @@ def test_until_the_first_months_are_due_the_summary_is_last_years(official):
 
 
 def test_summary_counts_only_months_of_the_period(official):
-    """A March figure (1,000) entered early does not count until March's deadline (5
-    April) has passed: 501.00 through 1–2月 on 5 April, 1,501.00 through 1–3月 on the 6th."""
+    """A March figure (1,000) entered early does not count until March's deadline has
+    passed. 5 April 2026 is a Sunday and 6 April the 清明 holiday, so it is due on Tuesday
+    7 April: 501.00 through 1–2月 on the 7th, 1,501.00 through 1–3月 on the 8th."""
     add_projects(1, 2026)
     project = Project.objects.get()
     factories.MonthlyInvestmentFactory(
         project=project, year=2026, month=3, completed_amount=Decimal("1000")
     )
-    on_fifth = selectors.zone_summary(user=official, as_of=date(2026, 4, 5))
-    on_sixth = selectors.zone_summary(user=official, as_of=date(2026, 4, 6))
-    assert on_fifth.completed_ytd == Decimal("501.00")
-    assert on_sixth.completed_ytd == Decimal("1501.00")
+    on_deadline = selectors.zone_summary(user=official, as_of=date(2026, 4, 7))
+    day_after = selectors.zone_summary(user=official, as_of=date(2026, 4, 8))
+    assert on_deadline.completed_ytd == Decimal("501.00")
+    assert day_after.completed_ytd == Decimal("1501.00")
 
 
 def test_the_first_page_shows_totals_in_yi_yuan(client, official, today):

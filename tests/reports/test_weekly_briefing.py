@@ -195,31 +195,32 @@ def test_lights_when_made_and_statuses_at_the_cut(snapshot):
 
 
 def test_the_investment_strip_on_hand_computed_figures(snapshot):
-    """1–9月 of 2026 (the Sep figures were due on 5 Oct, before the 8th):
+    """1–8月 of 2026 on 8 October: September's figures are due that very day (the 5th fell
+    in the National Day holiday, 1–7 October), so they do not count yet:
 
-    - 甲, continuing, plans 12,000 万元 spread over 12 months: due 12,000 × 9/12 = 9,000;
-      done 4,000 (Mar) + 3,000 (Sep) = 7,000 (its 2025 figures do not count).
+    - 甲, continuing, plans 12,000 万元 spread over 12 months: due 12,000 × 8/12 = 8,000;
+      done 4,000 (Mar); its Sep 3,000 waits for the period, its 2025 figures never count.
     - 乙, a new start planned for 10 May, 8,000 over May–December (8 months): due
-      8,000 × 5/8 = 5,000; done 2,000 (Jun) + 2,600 (Aug) = 4,600.
+      8,000 × 4/8 = 4,000; done 2,000 (Jun) + 2,600 (Aug) = 4,600.
     - 丙 has no plan for 2026: nothing planned, nothing due.
 
-    Zone: plan 20,000, done 11,600 = 58.0 % of it; due 14,000, so 序时进度 70.0 %;
-    58.0 − 70.0 = 12.0 points behind. In 亿元: 1.2 done (1.16, half up), 2.0 planned."""
+    Zone: plan 20,000, done 8,600 = 43.0 % of it; due 12,000, so 序时进度 60.0 %;
+    43.0 − 60.0 = 17.0 points behind. In 亿元: 0.9 done (0.86, half up), 2.0 planned."""
     assert snapshot["investment"] == {
-        "period": {"year": 2026, "month": 9},
+        "period": {"year": 2026, "month": 8},
         "annual_plan": "20000.00",
-        "completed_ytd": "11600.00",
-        "due_ytd": "14000.00",
-        "plan_percent": "58.0",
-        "time_progress_percent": "70.0",
-        "points_vs_pace": "-12.0",
+        "completed_ytd": "8600.00",
+        "due_ytd": "12000.00",
+        "plan_percent": "43.0",
+        "time_progress_percent": "60.0",
+        "points_vs_pace": "-17.0",
     }
     html = rendered(snapshot)
     strip = html[html.index('id="investment"') : html.index('data-testid="figures"')]
     words = re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", strip))
-    assert "2026年1–9月" in words
+    assert "2026年1–8月" in words
     # Completed, planned, 序时进度 and the gap, in that order.
-    assert re.search(r"1\.2 亿元 .* 2\.0 亿元 .* 70\.0% .* 12\.0 ", words), words
+    assert re.search(r"0\.9 亿元 .* 2\.0 亿元 .* 60\.0% .* 17\.0 ", words), words
 
 
 def test_working_days_overdue_at_the_cut_off_across_the_holidays(snapshot):
