@@ -6,10 +6,15 @@
   message headers; the worker sets it for the run, so the task's log lines carry it too.
 - Each run is logged when it starts and when it succeeds, retries or fails, with its
   duration, and recorded as a `TaskRun` row for the metrics page.
+- Failures, retries and redeliveries are also counted per task name outside the database
+  (`task_event_count`: Redis when REDIS_URL is set, else a file under VAR_DIR), so a task
+  that failed because PostgreSQL was down still counts on /metrics/.
 
 Connected by importing this module (see the bottom of `hitech_zone/celery.py`).
 """
 
+import fcntl
+import json
 import logging
 import logging.config
 import time
@@ -72,11 +77,101 @@ def _incoming_request_id(task) -> str | None:
     return sane_request_id(value)
 
 
+# ------------------------------------------------------------ task event counters
+
+EVENTS = ("failure", "retry", "redelivered")
+REDIS_KEY = "hitech_zone:task_events:{event}"
+COUNTER_FILE = "task-events.json"
+
+
+def _redis():
+    import redis
+    from django.conf import settings
+
+    # Short timeouts: a count is never worth holding a task (or the metrics page) up.
+    return redis.Redis.from_url(settings.REDIS_URL, socket_timeout=1, socket_connect_timeout=1)
+
+
+def _counter_path():
+    from django.conf import settings
+
+    return settings.VAR_DIR / COUNTER_FILE
+
+
+def task_event_count(*, event: str, task_name: str) -> None:
+    """Add one to `event` (failure, retry, redelivered) of `task_name`. Never touches the
+    database, and never raises: a count must not fail a task."""
+    from django.conf import settings
+
+    try:
+        if settings.REDIS_URL:
+            _redis().hincrby(REDIS_KEY.format(event=event), task_name, 1)
+            return
+        path = _counter_path()
+        path.parent.mkdir(parents=True, exist_ok=True)
+        with open(path, "a+", encoding="utf-8") as file:
+            # Workers of a pool share the file: one writer at a time.
+            fcntl.flock(file, fcntl.LOCK_EX)
+            file.seek(0)
+            counts = json.loads(file.read() or "{}")
+            per_task = counts.setdefault(event, {})
+            per_task[task_name] = per_task.get(task_name, 0) + 1
+            file.seek(0)
+            file.truncate()
+            file.write(json.dumps(counts, sort_keys=True))
+    except Exception:
+        logger.warning("could not count the %s of task %s", event, task_name, exc_info=True)
+
+
+def task_event_counts() -> dict[str, dict[str, int]] | None:
+    """{task name: {"failure": n, "retry": n, "redelivered": n}} since the counters were
+    made (they only grow, like a Prometheus counter); None when the store cannot be read."""
+    from django.conf import settings
+
+    try:
+        if settings.REDIS_URL:
+            client = _redis()
+            raw = {event: client.hgetall(REDIS_KEY.format(event=event)) for event in EVENTS}
+            counts = {
+                event: {name.decode(): int(value) for name, value in values.items()}
+                for event, values in raw.items()
+            }
+        else:
+            path = _counter_path()
+            counts = json.loads(path.read_text(encoding="utf-8") or "{}") if path.exists() else {}
+    except Exception:
+        logger.warning("task event counts unavailable", exc_info=True)
+        return None
+    tasks: dict[str, dict[str, int]] = {}
+    for event in EVENTS:
+        for name, value in counts.get(event, {}).items():
+            tasks.setdefault(name, dict.fromkeys(EVENTS, 0))[event] = value
+    return dict(sorted(tasks.items()))
+
+
+def task_event_counts_reset() -> None:
+    """Forget every count (tests; an operator starting afresh)."""
+    from django.conf import settings
+
+    if settings.REDIS_URL:
+        _redis().delete(*(REDIS_KEY.format(event=event) for event in EVENTS))
+    else:
+        _counter_path().unlink(missing_ok=True)
+
+
+def _redelivered(task) -> bool:
+    # Redis marks a message handed out again (its worker died before acknowledging it);
+    # so does AMQP. The file broker keeps no such mark.
+    return bool((task.request.delivery_info or {}).get("redelivered"))
+
+
 @signals.task_prerun.connect
 def _task_started(task_id: str | None = None, task=None, **_kwargs) -> None:
     request_id = _incoming_request_id(task)
     _runs[task_id] = _Run(time.monotonic(), timezone.now(), request_id, request_id_set(request_id))
     logger.info("task %s started", task.name, extra={"task": task.name, "task_id": task_id})
+    if _redelivered(task):
+        task_event_count(event="redelivered", task_name=task.name)
 
 
 @signals.task_success.connect
@@ -102,6 +197,7 @@ def _task_retried(sender=None, request=None, reason=None, **_kwargs) -> None:
         reason,
         extra={"task": sender.name, "task_id": task_id, "duration_ms": duration},
     )
+    task_event_count(event="retry", task_name=sender.name)
 
 
 @signals.task_failure.connect
@@ -114,6 +210,7 @@ def _task_failed(sender=None, task_id=None, exception=None, **_kwargs) -> None:
         exception,
         extra={"task": sender.name, "task_id": task_id, "duration_ms": duration},
     )
+    task_event_count(event="failure", task_name=sender.name)
 
 
 @signals.task_postrun.connect

@@ -98,6 +98,23 @@ class InputRulesMixin:
                 field.validators.append(refuse_control_characters)
 
 
+def error_summary(*forms_: forms.BaseForm) -> list[tuple[str, str, str]]:
+    """(anchor, label, message) for every error of the forms, in the order of their fields,
+    for the summary at the top of a page; the anchor is "" for a form-wide error or one of
+    a hidden field."""
+    rows: list[tuple[str, str, str]] = []
+    for form in forms_:
+        rows += [("", "", str(message)) for message in form.non_field_errors()]
+        for name, field in form.fields.items():
+            if name not in form.errors:
+                continue
+            bound = form[name]
+            anchor = "" if field.widget.is_hidden else bound.auto_id
+            label = "" if field.widget.is_hidden else str(bound.label)
+            rows += [(anchor, label, str(message)) for message in bound.errors]
+    return rows
+
+
 class CodeChoiceField(forms.ModelChoiceField):
     """A reference row chosen by its code (`to_field_name`); a code with NUL in it is
     refused as an invalid choice, not sent to the database."""

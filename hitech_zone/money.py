@@ -51,6 +51,12 @@ def format_wan(amount_wan: Decimal | None, places: int = 2) -> str:
     return _trimmed(amount_wan or Decimal(0), places)
 
 
+def format_wan_column(amount_wan: Decimal | None, places: int = 2) -> str:
+    """万元 in a table's column: the same decimals on every row (5,000.00 above
+    19,685.90), so the figures line up and read alike. None stays a dash."""
+    return "—" if amount_wan is None else _fixed(amount_wan, places)
+
+
 def quantize_money(amount_wan: Decimal | None) -> Decimal:
     """Two decimals, whatever the database returned (SQLite drops trailing zeros)."""
     return round_half_up(amount_wan or Decimal(0), 2)

@@ -270,6 +270,15 @@ CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_RESULT_EXPIRES = 24 * 3600
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+# Workers and beat keep trying to reach a broker that is down for as long as it takes
+# (Celery's default gives up after 100 tries and the process exits): None is "for ever".
+# kombu waits 2 s, then 2 s more each try, at most 30 s between tries (hitech_zone.celery
+# logs the policy when a worker or beat starts).
+CELERY_BROKER_CONNECTION_RETRY = True
+CELERY_BROKER_CONNECTION_MAX_RETRIES = None
+# Beat takes a lock when it starts (Redis SET NX with an expiry it renews, or a file lock
+# under VAR_DIR with the embedded broker); a second beat finds it held and exits non-zero.
+BEAT_LOCK_SECONDS = int(os.environ.get("BEAT_LOCK_SECONDS", "60"))
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
 # Seconds between beat heartbeats; tests shorten it to watch beat fire.
 BEAT_HEARTBEAT_SECONDS = float(os.environ.get("BEAT_HEARTBEAT_SECONDS", "60"))
@@ -363,12 +372,16 @@ CONTENT_SECURITY_POLICY = {
 }
 
 # ---------------------------------------------------------------- sign-in lockout
-# django-axes counts failed sign-ins per user name and per client address separately:
-# either reaching the limit locks that user (from anywhere) or that address (for every
-# user) until the cool-off has passed. A successful sign-in clears the count.
+# django-axes counts failed sign-ins per user name together with the client address, and
+# per user name from any address: reaching LOGIN_FAILURE_LIMIT locks that user until the
+# cool-off has passed. The address alone, for every user name, locks only at the much
+# higher LOGIN_ADDRESS_FAILURE_LIMIT (hitech_zone.logins.LoginAttemptHandler), so behind an
+# office NAT one person's typos do not lock out the office. A successful sign-in clears
+# the count.
 AXES_FAILURE_LIMIT = int(os.environ.get("LOGIN_FAILURE_LIMIT", "5"))
 AXES_COOLOFF_TIME = timedelta(minutes=int(os.environ.get("LOGIN_COOLOFF_MINUTES", "30")))
-AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"], "username"]
+LOGIN_ADDRESS_FAILURE_LIMIT = int(os.environ.get("LOGIN_ADDRESS_FAILURE_LIMIT", "50"))
 AXES_RESET_ON_SUCCESS = True
 # ... only that user's failures, not the address's (see the handler).
 AXES_HANDLER = "hitech_zone.logins.LoginAttemptHandler"
@@ -444,6 +457,10 @@ BRIEFING_CATCH_UP_MONTHS = int(os.environ.get("BRIEFING_CATCH_UP_MONTHS", "2"))
 # A briefing still queued or rendering this long after it began is taken as lost (its
 # worker died, or its message with a broker that keeps none) and queued again.
 BRIEFING_RENDER_LEASE_SECONDS = int(os.environ.get("BRIEFING_RENDER_LEASE_SECONDS", "900"))
+# A render still running this long after it started is shown as stalled (停滞) on the
+# briefings page and /metrics/, and an official may queue it again at once, without
+# waiting for the lease: a render takes seconds (`make bench`), its worker was likely killed.
+BRIEFING_RENDER_STALLED_SECONDS = int(os.environ.get("BRIEFING_RENDER_STALLED_SECONDS", "120"))
 # Beat runs the catch-up when it starts (off in tests that start beat for other reasons).
 BRIEFING_CATCH_UP_ON_START = env_bool("BRIEFING_CATCH_UP_ON_START", True)
 # Rows a weekly briefing prints of each list (new warnings, overdue issues, ...); it says

@@ -4,9 +4,8 @@ from django.contrib.auth.decorators import login_not_required
 from django.urls import include, path, re_path
 from django.views.i18n import set_language
 
-from hitech_zone import api
+from hitech_zone import api, logins
 from hitech_zone import views as account_views
-from hitech_zone.forms import SignInForm
 from reports import views as report_views
 
 urlpatterns = [
@@ -20,7 +19,7 @@ urlpatterns = [
     path("", include("inspections.rounds.urls")),
     path(
         "accounts/login/",
-        auth_views.LoginView.as_view(authentication_form=SignInForm),
+        logins.SignInView.as_view(),
         name="login",
     ),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),

@@ -19,10 +19,15 @@ class InspectionsConfig(AppConfig):
         # The links to the visit form and the department board show to those the views
         # let through (inspections.views.visit_create, department_board).
         from hitech_zone.permissions import register_capability
-        from inspections.permissions import may_record_visits, may_use_department_board
+        from inspections.permissions import (
+            may_list_visits,
+            may_record_visits,
+            may_use_department_board,
+        )
 
         register_capability("record_visits", may_record_visits)
         register_capability("department_board", may_use_department_board)
+        register_capability("visit_list", may_list_visits)
 
         from inspections.deadlines import ISSUE_SIGNAL
         from projects.lights import register_signal

@@ -53,9 +53,12 @@ class IssueRowForm(IssueRaiseForm):
 
     def clean(self):
         data = super().clean()
-        if data.get("title") and not data.get("category"):
+        # A title refused (too long, say) is still a title typed: one message for it, the
+        # field's own, and the row still needs its category.
+        titled = data.get("title") or "title" in self.errors
+        if titled and not data.get("category") and "category" not in self.errors:
             self.add_error("category", _("Choose a category."))
-        if not data.get("title") and data.get("description"):
+        if not titled and data.get("description"):
             self.add_error("title", _("Give the issue a title."))
         return data
 

@@ -25,3 +25,10 @@ def may_use_department_board(user) -> bool:
         permissions.has_role(user, Role.DEPARTMENT)
         and getattr(user, "department_membership", None) is not None
     )
+
+
+def may_list_visits(user) -> bool:
+    """The list of visits shows the visits to the projects the user sees: any project at
+    all (every one, a manager's own, or a department's through its issues). The role
+    alone decides, with no query: the menu asks on every page."""
+    return permissions.project_reach(user) != "none"

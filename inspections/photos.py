@@ -18,16 +18,22 @@ from __future__ import annotations
 
 import contextlib
 import io
+import json
 import logging
 import math
+import os
 import secrets
+import time
 import unicodedata
+import uuid
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from datetime import timedelta
 from typing import Protocol
 
 from django.conf import settings
-from django.core.files.base import ContentFile
+from django.core.files.base import ContentFile, File
+from django.core.files.storage import default_storage
 from django.db import transaction
 from django.utils.translation import gettext as _
 from PIL import ExifTags, Image, ImageOps, UnidentifiedImageError
@@ -458,3 +464,163 @@ def _attach(parent, files, *, keep_location, photo_model, parent_field, limit, o
 
     rejected.sort(key=lambda item: item[0])
     return saved, [rejection for _index, rejection in rejected]
+
+
+# ---------------------------------------------------------------- photos held for a visit
+# When a visit form comes back (a refused photo, a date in the future), the photos that
+# passed are kept server-side under the form's submission key, so the next submission
+# records them without the user choosing them again. They are the uploaded bytes, checked
+# but not re-encoded: the visit's own `keep_location` is only known when it is recorded.
+# Never served: they sit under MEDIA_ROOT, which is not served directly, until the visit is
+# recorded (release_held_photos) or HELD_PHOTOS_KEPT_FOR has passed (purge_held_photos,
+# run whenever photos are held, so an abandoned form leaves nothing behind for long).
+HELD_PHOTOS_DIR = "held-photos"
+HELD_PHOTOS_KEPT_FOR = timedelta(seconds=getattr(settings, "HELD_PHOTOS_KEPT_SECONDS", 86_400))
+_MANIFEST = "manifest.json"
+
+
+@dataclass(frozen=True)
+class HeldPhoto:
+    """A checked photo waiting for its visit: the name it was uploaded under, and where."""
+
+    name: str
+    path: str
+
+
+def _held_folder(by, submission_key: uuid.UUID) -> str:
+    # The user's id in the path: a submission key is the client's word, so another user's
+    # key never reaches another user's photos.
+    return f"{HELD_PHOTOS_DIR}/{by.pk}/{uuid.UUID(str(submission_key))}"
+
+
+def _read_manifest(folder: str) -> dict:
+    try:
+        with default_storage.open(f"{folder}/{_MANIFEST}", "rb") as manifest:
+            return json.loads(manifest.read())
+    except (OSError, ValueError):
+        return {"held_at": 0, "photos": []}
+
+
+def held_photos(*, by, submission_key: uuid.UUID) -> list[HeldPhoto]:
+    """The photos held for this user's submission, oldest first."""
+    folder = _held_folder(by, submission_key)
+    return [
+        HeldPhoto(entry["name"], f"{folder}/{entry['file']}")
+        for entry in _read_manifest(folder)["photos"]
+        if default_storage.exists(f"{folder}/{entry['file']}")
+    ]
+
+
+def hold_photos(
+    *, by, submission_key: uuid.UUID, files: Sequence[UploadLike]
+) -> tuple[list[HeldPhoto], list[PhotoRejected]]:
+    """Check each file on its own; hold the acceptable ones with those held before.
+
+    Returns every photo now held for the submission, and the files refused (each message
+    names its file). At most PHOTO_MAX_PER_VISIT are held, the earliest first."""
+    purge_held_photos()
+    folder = _held_folder(by, submission_key)
+    manifest = _read_manifest(folder)
+    entries: list[dict] = [
+        entry for entry in manifest["photos"] if default_storage.exists(f"{folder}/{entry['file']}")
+    ]
+    rejected: list[PhotoRejected] = []
+    for uploaded_file in files:
+        name = display_name(getattr(uploaded_file, "name", None))
+        if len(entries) >= PHOTO_MAX_PER_VISIT:
+            rejected.append(_over_visit_limit(name))
+            continue
+        try:
+            data = _read_limited(uploaded_file, name)
+            _decode(data, name).close()
+        except PhotoRejected as rejection:
+            rejected.append(rejection)
+            continue
+        token = secrets.token_hex(16)
+        try:
+            default_storage.save(f"{folder}/{token}", ContentFile(data))
+        except Exception:
+            logger.exception("Holding photo %r failed", name)
+            # A write cut short (a full disk) leaves no part of the file behind.
+            with contextlib.suppress(Exception):
+                default_storage.delete(f"{folder}/{token}")
+            rejected.append(_not_saved(name))
+            continue
+        entries.append({"name": name, "file": token})
+    if entries != manifest["photos"]:
+        _write_manifest(folder, entries)
+    return [HeldPhoto(entry["name"], f"{folder}/{entry['file']}") for entry in entries], rejected
+
+
+def _write_manifest(folder: str, entries: list[dict]) -> None:
+    path = f"{folder}/{_MANIFEST}"
+    content = json.dumps({"held_at": time.time(), "photos": entries}, ensure_ascii=False)
+    with contextlib.suppress(OSError):
+        default_storage.delete(path)
+    default_storage.save(path, ContentFile(content.encode()))
+
+
+@contextlib.contextmanager
+def opened(held: Sequence[HeldPhoto]):
+    """The held photos as uploads (their names the uploaded ones), closed afterwards."""
+    files = []
+    try:
+        for photo in held:
+            upload = File(default_storage.open(photo.path, "rb"), name=photo.name)
+            files.append(upload)
+        yield files
+    finally:
+        for upload in files:
+            upload.close()
+
+
+def refused_uploads(files: Sequence[UploadLike]) -> list[PhotoRejected]:
+    """The files `validate_upload` refuses, each checked on its own; nothing is written."""
+    refused = []
+    for uploaded_file in files:
+        try:
+            validate_upload(uploaded_file).close()
+        except PhotoRejected as rejection:
+            refused.append(rejection)
+        with contextlib.suppress(AttributeError, OSError, ValueError):
+            uploaded_file.seek(0)
+    return refused
+
+
+def release_held_photos(*, by, submission_key: uuid.UUID) -> None:
+    """Delete what is held for the submission (its visit is recorded)."""
+    _delete_folder(_held_folder(by, submission_key))
+
+
+def _delete_folder(folder: str) -> None:
+    try:
+        _dirs, names = default_storage.listdir(folder)
+    except FileNotFoundError:
+        return
+    for name in names:
+        try:
+            default_storage.delete(f"{folder}/{name}")
+        except Exception:
+            logger.exception("Could not delete %s/%s", folder, name)
+    with contextlib.suppress(OSError, NotImplementedError):
+        # The file system storage leaves empty folders; they are not worth a warning.
+        os.rmdir(default_storage.path(folder))
+
+
+def purge_held_photos(*, now: float | None = None) -> int:
+    """Delete photos held longer than HELD_PHOTOS_KEPT_FOR (forms left unsubmitted);
+    returns how many submissions' photos were deleted."""
+    cutoff = (time.time() if now is None else now) - HELD_PHOTOS_KEPT_FOR.total_seconds()
+    purged = 0
+    try:
+        users, _files = default_storage.listdir(HELD_PHOTOS_DIR)
+    except FileNotFoundError:
+        return 0
+    for user in users:
+        keys, _files = default_storage.listdir(f"{HELD_PHOTOS_DIR}/{user}")
+        for key in keys:
+            folder = f"{HELD_PHOTOS_DIR}/{user}/{key}"
+            if _read_manifest(folder)["held_at"] < cutoff:
+                _delete_folder(folder)
+                purged += 1
+    return purged

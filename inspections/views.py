@@ -1,4 +1,5 @@
 import uuid
+from datetime import timedelta
 
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -14,10 +15,10 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from django.views.decorators.vary import vary_on_headers
 
 from hitech_zone import fragments, permissions, spreadsheets
-from hitech_zone.forms import without_control_characters
+from hitech_zone.forms import error_summary, without_control_characters
 from hitech_zone.permissions import Action, Role
-from inspections import deadlines, exports, selectors, services, workdays
-from inspections.filters import IssueFilterSet
+from inspections import deadlines, exports, photos, selectors, services, workdays
+from inspections.filters import IssueFilterSet, VisitFilterSet
 from inspections.forms import IssueRowForm, SiteVisitForm, TransitionForm
 from inspections.models import Department, Issue, Notification, SiteVisit, VisitPhoto
 from projects.models import Project
@@ -238,6 +239,50 @@ def _editable_projects(user):
     return permissions.scope(user, Project.objects.all(), Action.EDIT).order_by("code")
 
 
+def _submission_key(form: SiteVisitForm) -> uuid.UUID | None:
+    # The form's data, as its own field reads it (invisible characters taken out).
+    try:
+        return uuid.UUID(str(form.data.get("submission_key", "")))
+    except ValueError:
+        return None
+
+
+def _visit_form_page(
+    request: HttpRequest, form, issue_forms, *, held=(), draft=None, status: int = 200
+) -> HttpResponse:
+    """The visit form, with a summary of every error at its top (linked to the field) and
+    the photos held from an earlier submission."""
+    summary = error_summary(form)
+    for number, issue_form in enumerate(issue_forms, start=1):
+        row = gettext("Issue %(number)s") % {"number": number}
+        summary += [
+            (anchor, f"{row} · {label}" if label else row, message)
+            for anchor, label, message in error_summary(issue_form)
+        ]
+    return render(
+        request,
+        "inspections/visit_form.html",
+        {
+            "form": form,
+            "issue_forms": issue_forms,
+            "draft": draft,
+            "summary": summary,
+            "held_photos": [photo.name for photo in held],
+        },
+        status=status,
+    )
+
+
+def _hold_photos(request: HttpRequest, form, submission_key, files) -> list:
+    """Keep the acceptable new photos with those held before; name the refused ones on the
+    photos field, in place of any message about them already there."""
+    held, refused = photos.hold_photos(by=request.user, submission_key=submission_key, files=files)
+    if refused:
+        form.errors.pop("photos", None)
+        form.add_error("photos", [str(rejection) for rejection in refused])
+    return held
+
+
 @require_http_methods(["GET", "POST"])
 def visit_create(request: HttpRequest) -> HttpResponse:
     projects = _editable_projects(request.user)
@@ -248,29 +293,38 @@ def visit_create(request: HttpRequest) -> HttpResponse:
         issue_forms = [
             IssueRowForm(request.POST, prefix=f"issue-{index}") for index in range(ISSUE_ROWS)
         ]
+        # Photos that passed an earlier submission of this form, kept server-side.
+        submission_key = _submission_key(form)
+        held = (
+            photos.held_photos(by=request.user, submission_key=submission_key)
+            if submission_key
+            else []
+        )
+        new_photos = request.FILES.getlist("photos")
         if form.is_valid() and all(issue_form.is_valid() for issue_form in issue_forms):
             data = form.cleaned_data
             try:
-                recorded = services.site_visit_record(
-                    project=data["project"],
-                    visited_on=data["visited_on"],
-                    by=request.user,
-                    submission_key=data["submission_key"],
-                    notes=data["notes"],
-                    leader_instruction=data["leader_instruction"],
-                    visitors=form.people(data["visitors"]),
-                    contacts=form.people(data["contacts"]),
-                    issues=[
-                        {
-                            key: issue_form.cleaned_data[key]
-                            for key in ("title", "category", "severity", "description")
-                        }
-                        for issue_form in issue_forms
-                        if issue_form.cleaned_data.get("title")
-                    ],
-                    photos=data["photos"],
-                    keep_location=data["keep_location"],
-                )
+                with photos.opened(held) as held_files:
+                    recorded = services.site_visit_record(
+                        project=data["project"],
+                        visited_on=data["visited_on"],
+                        by=request.user,
+                        submission_key=data["submission_key"],
+                        notes=data["notes"],
+                        leader_instruction=data["leader_instruction"],
+                        visitors=form.people(data["visitors"]),
+                        contacts=form.people(data["contacts"]),
+                        issues=[
+                            {
+                                key: issue_form.cleaned_data[key]
+                                for key in ("title", "category", "severity", "description")
+                            }
+                            for issue_form in issue_forms
+                            if issue_form.cleaned_data.get("title")
+                        ],
+                        photos=[*held_files, *data["photos"]],
+                        keep_location=data["keep_location"],
+                    )
             except IntegrityError:
                 # The same submission arrived twice at once; the other copy recorded it.
                 visit = SiteVisit.objects.get(idempotency_key=data["submission_key"])
@@ -282,47 +336,46 @@ def visit_create(request: HttpRequest) -> HttpResponse:
                     else [(None, invalid.messages)]
                 ):
                     form.add_error(field if field in form.fields else None, messages_)
+                # A photo refused for what it is: the others are kept. Refused for want of
+                # space, or past the limit: nothing more is written.
+                if new_photos and photos.refused_uploads(new_photos):
+                    held = _hold_photos(request, form, submission_key, new_photos)
             else:
+                photos.release_held_photos(by=request.user, submission_key=data["submission_key"])
                 if recorded.created:
                     messages.success(request, gettext("Visit recorded."))
                 return redirect("visit_detail", pk=recorded.visit.pk)
-        status = 422
-    else:
-        draft = services.visit_draft_latest(by=request.user)
-        if draft is not None and "new" not in request.GET:
-            # Pick up where the user left off: the draft as initial values, not yet checked.
-            typed = {key: values[0] for key, values in draft.data.items() if values}
-            form = SiteVisitForm(projects=projects, initial=typed)
-            issue_forms = [
-                IssueRowForm(
-                    prefix=f"issue-{index}",
-                    initial={
-                        field: typed.get(f"issue-{index}-{field}")
-                        for field in ("title", "category", "severity", "description")
-                    },
-                )
-                for index in range(ISSUE_ROWS)
-            ]
-            return render(
-                request,
-                "inspections/visit_form.html",
-                {"form": form, "issue_forms": issue_forms, "draft": draft},
+        elif submission_key and new_photos:
+            # The form comes back for another reason: its photos need not be chosen again.
+            held = _hold_photos(request, form, submission_key, new_photos)
+        return _visit_form_page(request, form, issue_forms, held=held, status=422)
+    draft = services.visit_draft_latest(by=request.user)
+    if draft is not None and "new" not in request.GET:
+        # Pick up where the user left off: the draft as initial values, not yet checked.
+        typed = {key: values[0] for key, values in draft.data.items() if values}
+        form = SiteVisitForm(projects=projects, initial=typed)
+        issue_forms = [
+            IssueRowForm(
+                prefix=f"issue-{index}",
+                initial={
+                    field: typed.get(f"issue-{index}-{field}")
+                    for field in ("title", "category", "severity", "description")
+                },
             )
-        initial = {}
-        if code := request.GET.get("project"):
-            # No code has a NUL in it, and PostgreSQL refuses to even compare one.
-            initial["project"] = projects.filter(code=code).first() if "\x00" not in code else None
-        elif len(only := projects[:2]) == 1:
-            initial["project"] = only[0]
-        form = SiteVisitForm(projects=projects, initial=initial)
-        issue_forms = [IssueRowForm(prefix=f"issue-{index}") for index in range(ISSUE_ROWS)]
-        status = 200
-    return render(
-        request,
-        "inspections/visit_form.html",
-        {"form": form, "issue_forms": issue_forms},
-        status=status,
-    )
+            for index in range(ISSUE_ROWS)
+        ]
+        # The draft's submission key is the form's again: so are the photos held for it.
+        held = photos.held_photos(by=request.user, submission_key=draft.submission_key)
+        return _visit_form_page(request, form, issue_forms, held=held, draft=draft)
+    initial = {}
+    if code := request.GET.get("project"):
+        # No code has a NUL in it, and PostgreSQL refuses to even compare one.
+        initial["project"] = projects.filter(code=code).first() if "\x00" not in code else None
+    elif len(only := projects[:2]) == 1:
+        initial["project"] = only[0]
+    form = SiteVisitForm(projects=projects, initial=initial)
+    issue_forms = [IssueRowForm(prefix=f"issue-{index}") for index in range(ISSUE_ROWS)]
+    return _visit_form_page(request, form, issue_forms)
 
 
 @require_POST
@@ -391,3 +444,60 @@ def notification_read(request: HttpRequest) -> HttpResponse:
         read_at=timezone.now()
     )
     return redirect("notifications")
+
+
+# ---------------------------------------------------------------- the list of visits
+
+VISIT_PAGE_SIZE = 30
+
+
+def _require_visit_list(request: HttpRequest) -> None:
+    # Asked before the cached fragment is looked up, so a cached page is never the answer.
+    if not permissions.can(request.user, "visit_list"):
+        raise PermissionDenied(gettext("Your role sees no projects, so no visits."))
+
+
+def _visit_register(request: HttpRequest):
+    """The visits the user may see, filtered as asked; without a date in the query, this
+    month's (the dates as the form shows them, so a link or an export says the same). An
+    empty date, submitted, means no bound on that side."""
+    data = request.GET.copy()
+    if "visited_from" not in data and "visited_to" not in data:
+        today = timezone.localdate()
+        first = today.replace(day=1)
+        last = (first + timedelta(days=32)).replace(day=1) - timedelta(days=1)
+        data["visited_from"], data["visited_to"] = first.isoformat(), last.isoformat()
+    filterset = VisitFilterSet(
+        data, queryset=selectors.visit_list(user=request.user), user=request.user
+    )
+    return data, filterset
+
+
+@require_GET
+@vary_on_headers("HX-Request")
+def visit_list(request: HttpRequest) -> HttpResponse:
+    """This month's visits (or the dates asked for), newest first, filtered by project,
+    park and visitor; the filter form swaps the table in with htmx and works as a plain
+    GET form."""
+    _require_visit_list(request)
+
+    def content() -> dict:
+        data, filterset = _visit_register(request)
+        filterset.for_page()
+        page = Paginator(filterset.qs, VISIT_PAGE_SIZE).get_page(request.GET.get("page"))
+        return {"filterset": filterset, "page": page, "query": data.urlencode()}
+
+    return fragments.page(request, "inspections/visit_list.html", content, partial="visit-table")
+
+
+@require_GET
+def visit_export(request: HttpRequest) -> HttpResponse:
+    """The list of visits as filtered, every page, as .xlsx."""
+    _require_visit_list(request)
+    _data, filterset = _visit_register(request)
+    return spreadsheets.download(
+        exports.visit_sheet(filterset.qs),
+        request=request,
+        filename=f"visits-{timezone.localdate():%Y%m%d}",
+        fmt="xlsx",
+    )

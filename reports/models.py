@@ -187,6 +187,18 @@ class BriefingQuerySet(models.QuerySet):
             | Q(status=Briefing.Status.RENDERING, started_at__lt=now - lease)
         )
 
+    def stalled(self, *, now) -> "BriefingQuerySet":
+        """Renders running past their expected time (BRIEFING_RENDER_STALLED_SECONDS) but
+        not yet past their lease: their worker was probably killed, and an official may
+        queue them again without waiting for the lease."""
+        expected = timedelta(seconds=settings.BRIEFING_RENDER_STALLED_SECONDS)
+        lease = timedelta(seconds=settings.BRIEFING_RENDER_LEASE_SECONDS)
+        return self.filter(
+            status=Briefing.Status.RENDERING,
+            started_at__lt=now - expected,
+            started_at__gte=now - lease,
+        )
+
 
 class Briefing(models.Model):
     """A weekly (周调度) or monthly (月通报) briefing: one row per type, period and version.

@@ -185,12 +185,34 @@ def briefing_list(*, limit: int = 200, now=None) -> list[Briefing]:
 
 def briefing_mark_stuck(briefing: Briefing, *, now: datetime | None = None) -> Briefing:
     """The briefing with `stuck_for` (a timedelta, or None when it is not stuck) and
-    `stuck_minutes`, for the pages."""
+    `stuck_minutes`; `stalled_for` and `stalled_minutes` for a render past its expected
+    time but within its lease; `retryable` when either holds, for the pages."""
     briefing.stuck_for = briefing_stuck_for(briefing=briefing, now=now)
     briefing.stuck_minutes = (
         int(briefing.stuck_for.total_seconds() // 60) if briefing.stuck_for else None
     )
+    briefing.stalled_for = (
+        None if briefing.stuck_for else briefing_stalled_for(briefing=briefing, now=now)
+    )
+    briefing.stalled_minutes = (
+        int(briefing.stalled_for.total_seconds() // 60) if briefing.stalled_for else None
+    )
+    briefing.retryable = bool(briefing.stuck_for or briefing.stalled_for)
     return briefing
+
+
+def briefing_stalled_for(*, briefing: Briefing, now: datetime | None = None) -> timedelta | None:
+    """How long a briefing has been rendering, once that is past its expected time
+    (BRIEFING_RENDER_STALLED_SECONDS, the rule of `Briefing.objects.stalled`, which stops
+    at the lease where `briefing_stuck_for` takes over); None otherwise."""
+    if briefing.status != Briefing.Status.RENDERING or briefing.started_at is None:
+        return None
+    running = (now or timezone.now()) - briefing.started_at
+    if running > timedelta(seconds=settings.BRIEFING_RENDER_LEASE_SECONDS):
+        return None
+    return (
+        running if running > timedelta(seconds=settings.BRIEFING_RENDER_STALLED_SECONDS) else None
+    )
 
 
 def briefing_stuck_for(*, briefing: Briefing, now: datetime | None = None) -> timedelta | None:

@@ -40,7 +40,8 @@ class BriefingError(Exception):
 
 
 class BriefingNotStuck(BriefingError):
-    """A retry asked for a briefing that is not stuck (running within its lease, or done)."""
+    """A retry asked for a briefing that is neither stuck nor stalled (running within its
+    expected time, or done)."""
 
 
 # A person asking, as against the schedule and the catch-up.
@@ -243,12 +244,26 @@ def briefing_generate(*, briefing_id: int) -> Briefing:
     briefing = _claim(briefing_id)
     if briefing is None:
         return Briefing.objects.get(pk=briefing_id)
+    # The claim's attempt number fences this render: an official's retry of a stalled
+    # render (`briefing_retry`) lets a later claim take the row over, and a render that
+    # was not dead after all finds itself superseded and publishes nothing.
+    attempt = briefing.attempts
     started = time.monotonic()
     generated_at = timezone.now()
-    rendered = briefing_render(briefing=briefing, generated_at=generated_at)
+    try:
+        rendered = briefing_render(briefing=briefing, generated_at=generated_at)
+    except Exception:
+        superseded = _superseded(briefing_id, attempt)
+        if superseded is None:
+            raise
+        return superseded  # its failure is no longer this row's: the retry renders it
     with transaction.atomic():
         briefing = Briefing.objects.select_for_update().get(pk=briefing_id)
-        if briefing.status == Status.PUBLISHED:
+        if briefing.status != Status.RENDERING or briefing.attempts != attempt:
+            logger.warning(
+                "briefing render superseded by a retry; not published",
+                extra={"briefing": str(briefing), "attempt": attempt},
+            )
             return briefing
         _store(briefing.file, "briefing.pdf", rendered.pdf)
         if rendered.register is not None:
@@ -270,6 +285,14 @@ def briefing_generate(*, briefing_id: int) -> Briefing:
         "briefing published",
         extra={"briefing": str(briefing), "seconds": float(briefing.render_seconds)},
     )
+    return briefing
+
+
+def _superseded(briefing_id: int, attempt: int) -> Briefing | None:
+    """The row when a retry has taken it over from the render of `attempt`; else None."""
+    briefing = Briefing.objects.get(pk=briefing_id)
+    if briefing.status == Status.RENDERING and briefing.attempts == attempt:
+        return None
     return briefing
 
 
@@ -424,15 +447,21 @@ def briefings_catch_up(*, now: datetime | None = None) -> list[int]:
 
 
 def briefing_retry(*, briefing_id: int, by=None, now: datetime | None = None) -> Briefing:
-    """Queue again a briefing stuck past its lease (its message or its worker was lost).
+    """Queue again a briefing stuck past its lease (its message or its worker was lost),
+    or a render stalled past its expected time (BRIEFING_RENDER_STALLED_SECONDS: its
+    worker was probably killed).
 
-    Refused (BriefingNotStuck) for any other: one still within its lease may yet finish,
-    and queuing it again would render it twice. The retried job's lease starts afresh,
-    so a second press, or the catch-up, finds it no longer stuck."""
+    Refused (BriefingNotStuck) for any other: one still within its expected time may yet
+    finish. The retry takes the lease over: the row goes back to queued, and the next
+    claim bumps its attempt number, so should the stalled render be alive after all, it
+    finds itself superseded when it comes to publish (`briefing_generate`) and exactly
+    one render is published. The retried job's lease starts afresh, so a second press, or
+    the catch-up, finds it neither stuck nor stalled."""
     now = now or timezone.now()
     with transaction.atomic():
         briefing = Briefing.objects.select_for_update().get(pk=briefing_id)
-        if selectors.briefing_stuck_for(briefing=briefing, now=now) is None:
+        stuck = selectors.briefing_stuck_for(briefing=briefing, now=now)
+        if stuck is None and selectors.briefing_stalled_for(briefing=briefing, now=now) is None:
             raise BriefingNotStuck(
                 _("This briefing is not stuck (%(status)s); it was not queued again.")
                 % {"status": briefing.get_status_display()}
@@ -442,7 +471,7 @@ def briefing_retry(*, briefing_id: int, by=None, now: datetime | None = None) ->
         briefing.save(update_fields=["status", "queued_at"])
         _enqueue(briefing.pk)
     logger.warning(
-        "briefing queued again past its lease",
+        "briefing queued again past its lease" if stuck else "stalled briefing queued again",
         extra={"briefing": str(briefing), "by": getattr(by, "pk", None)},
     )
     return briefing

@@ -153,7 +153,14 @@ def briefing_generate(request: HttpRequest) -> HttpResponse:
             {**_status_context(request, briefing), "joined": not requested.created},
         )
     if not requested.created:
-        messages.info(request, _("This briefing was already being prepared; here it is."))
+        if selectors.briefing_mark_stuck(briefing).retryable:
+            # Joining a render whose worker is gone would wait for nothing: offer the retry.
+            messages.warning(
+                request,
+                _("This briefing's render has stalled; queue it again below."),
+            )
+        else:
+            messages.info(request, _("This briefing was already being prepared; here it is."))
     return redirect("briefing_detail", pk=briefing.pk)
 
 
@@ -186,7 +193,8 @@ def briefing_detail(request: HttpRequest, pk: int) -> HttpResponse:
 
 @require_POST
 def briefing_retry(request: HttpRequest, pk: int) -> HttpResponse:
-    """Queue again a briefing stuck past its lease; any other is refused, with why."""
+    """Queue again a briefing stuck past its lease or stalled past its expected time; any
+    other is refused, with why."""
     _require_publisher(request.user)
     briefing = get_object_or_404(Briefing, pk=pk)
     refusal = ""

@@ -91,6 +91,8 @@ PAGES = {
     "/issues/{issue}/": {"official": 11, "manager": 11},
     "/issues/board/": {"official": 13},
     "/visits/{visit}/": {"official": 12, "manager": 12},
+    # The list of visits, every date (the fixture's visits are not this month's).
+    "/visits/?visited_from=&visited_to=": {"official": 15, "manager": 15},
     "/alerts/": {"official": 11, "manager": 11},
     "/lights/": {"official": 8, "manager": 8},
     "/briefings/": {"official": 10},

@@ -42,9 +42,11 @@ from hitech_zone.charts.base import (
     text_on,
     text_width,
     truncate,
+    with_narrow,
 )
 
 
+@with_narrow(label_max_chars=8)
 def bar_chart(
     *,
     title: str,
@@ -156,6 +158,7 @@ def bar_chart(
 # ---------------------------------------------------------------- progress chart
 
 
+@with_narrow()
 def progress_chart(
     *,
     title: str,
@@ -230,6 +233,7 @@ def progress_chart(
 # ---------------------------------------------------------------- line chart
 
 
+@with_narrow()
 def stacked_bar(
     *,
     title: str,

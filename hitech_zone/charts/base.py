@@ -1,5 +1,6 @@
 """The building blocks of every chart: palette, shapes, scales, text measuring."""
 
+import functools
 import hashlib
 import math
 import unicodedata
@@ -7,6 +8,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from datetime import date
 from decimal import Decimal
+from typing import ClassVar
 
 from django.conf import settings
 from django.utils.translation import gettext as _
@@ -42,6 +44,10 @@ LINE = 16  # height of one row of text
 ELLIPSIS = "…"
 CENTRED = "0.35em"  # dy that centres a line of text on its y
 MIN_PLOT = 60  # a narrow chart with long labels still draws forwards, if cramped
+# A phone's column is about 300 px wide (375 px less the page's and the card's padding): a
+# chart drawn this wide shows its text at the size it is drawn, where the desk's 640 shrank
+# it to 5 px. Web pages show one or the other (static/css/app.css, .chart-narrow).
+NARROW_WIDTH = 300
 
 ValueFormat = Callable[[Decimal], str]
 
@@ -188,10 +194,16 @@ class Chart:
     no_data: Text | None = None  # set instead of everything else when there is nothing to draw
     legend: tuple[LegendItem, ...] = ()
     plot: Rect | None = None  # the drawing area, for callers and tests
+    # The same chart drawn NARROW_WIDTH wide, for a phone (see `with_narrow`).
+    narrow: "Chart | None" = None
+
+    # The template that draws it (charts/<kind>.svg.html), to draw `narrow` with.
+    template: ClassVar[str] = ""
 
 
 @dataclass(frozen=True, kw_only=True)
 class BarChart(Chart):
+    template: ClassVar[str] = "charts/bar.svg.html"
     labels: tuple[Text, ...] = ()
     bars: tuple[Rect, ...] = ()  # category-major: category 0 series 0, category 0 series 1, …
     value_labels: tuple[Text, ...] = ()
@@ -205,6 +217,7 @@ class BarChart(Chart):
 
 @dataclass(frozen=True, kw_only=True)
 class ProgressChart(Chart):
+    template: ClassVar[str] = "charts/progress.svg.html"
     track: Rect | None = None
     bar: Rect | None = None
     value_label: Text | None = None
@@ -214,6 +227,7 @@ class ProgressChart(Chart):
 
 @dataclass(frozen=True, kw_only=True)
 class LineChart(Chart):
+    template: ClassVar[str] = "charts/line.svg.html"
     gridlines: tuple[Line, ...] = ()
     tick_labels: tuple[Text, ...] = ()
     x_labels: tuple[Text, ...] = ()
@@ -226,6 +240,7 @@ class LineChart(Chart):
 
 @dataclass(frozen=True, kw_only=True)
 class TimelineChart(Chart):
+    template: ClassVar[str] = "charts/timeline.svg.html"
     start: date | None = None
     end: date | None = None
     stripes: tuple[Rect, ...] = ()
@@ -240,11 +255,31 @@ class TimelineChart(Chart):
 
 @dataclass(frozen=True, kw_only=True)
 class StackedBar(Chart):
+    template: ClassVar[str] = "charts/stacked_bar.svg.html"
     segments: tuple[Rect, ...] = ()
     segment_labels: tuple[Text, ...] = ()
 
 
 # ---------------------------------------------------------------- helpers
+
+
+def with_narrow(**narrow_options):
+    """Make a chart function also draw its chart NARROW_WIDTH wide, as `chart.narrow`, with
+    `narrow_options` (e.g. shorter labels) in place of the caller's. The wide chart is
+    the one drawn before: PDFs, which never draw `narrow`, look as they did."""
+
+    def decorate(draw):
+        @functools.wraps(draw)
+        def both(*args, **kwargs):
+            chart = draw(*args, **kwargs)
+            if chart.width > NARROW_WIDTH:
+                narrow = draw(*args, **{**kwargs, **narrow_options, "width": NARROW_WIDTH})
+                chart = replace(chart, narrow=narrow)
+            return chart
+
+        return both
+
+    return decorate
 
 
 def text_width(text: str, size: float = FONT) -> float:

@@ -43,9 +43,11 @@ from hitech_zone.charts.base import (
     nice_scale,
     text_width,
     truncate,
+    with_narrow,
 )
 
 
+@with_narrow()
 def line_chart(
     *,
     title: str,
@@ -186,6 +188,7 @@ def _month_ticks(start: date, end: date, plot_width: float) -> tuple[list[date],
     return ticks, step
 
 
+@with_narrow()
 def timeline_chart(
     *,
     title: str,

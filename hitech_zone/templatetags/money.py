@@ -36,3 +36,8 @@ def pct(value: Decimal | None) -> str:
 @register.filter
 def wan_number(amount_wan: Decimal | None) -> str:
     return money.format_wan(amount_wan)
+
+
+@register.filter
+def wan_column(amount_wan: Decimal | None) -> str:
+    return money.format_wan_column(amount_wan)

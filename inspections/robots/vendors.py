@@ -92,8 +92,25 @@ class Vendor:
     def send_url(self) -> str:
         raise NotImplementedError
 
+    # The vendor's answer: its error-code field, and the codes that mean "slow down"
+    # (retried) and "this robot is gone or its key is wrong" (the channel fails).
+    RATE_LIMITED: set[int]
+    CHANNEL_GONE: set[int]
+
+    def error_code(self, answer: dict) -> tuple[object, str]:
+        """The code in the answer (0: sent) and the vendor's words for it."""
+        return answer.get("errcode"), answer.get("errmsg", "")
+
     def check(self, status: int, answer: dict) -> None:
-        raise NotImplementedError
+        code, words = self.error_code(answer)
+        if status == 200 and code == 0:
+            return
+        detail = f"HTTP {status} code {code}: {words}"[:300]
+        if code in self.RATE_LIMITED:
+            raise RobotError(TRANSIENT, detail)
+        if code in self.CHANNEL_GONE or status in (401, 403, 404):
+            raise RobotError(CHANNEL, detail)
+        raise RobotError(MESSAGE, detail)
 
     # ---- sending
 
@@ -173,17 +190,6 @@ class WeCom(Vendor):
             raise RobotError(MESSAGE, "upload_media answered without a media_id")
         self._post_json(self.send_url(), {"msgtype": "file", "file": {"media_id": media_id}})
 
-    def check(self, status: int, answer: dict) -> None:
-        code = answer.get("errcode")
-        if status == 200 and code == 0:
-            return
-        detail = f"HTTP {status} errcode {code}: {answer.get('errmsg', '')}"[:300]
-        if code in self.RATE_LIMITED:
-            raise RobotError(TRANSIENT, detail)
-        if code in self.CHANNEL_GONE or status in (401, 403, 404):
-            raise RobotError(CHANNEL, detail)
-        raise RobotError(MESSAGE, detail)
-
 
 class DingTalk(Vendor):
     """钉钉自定义机器人: POST /robot/send?access_token=T, with &timestamp=ms&sign=S when
@@ -223,17 +229,6 @@ class DingTalk(Vendor):
     def text_body(self, text: str) -> dict:
         return {"msgtype": "text", "text": {"content": text}}
 
-    def check(self, status: int, answer: dict) -> None:
-        code = answer.get("errcode")
-        if status == 200 and code == 0:
-            return
-        detail = f"HTTP {status} errcode {code}: {answer.get('errmsg', '')}"[:300]
-        if code in self.RATE_LIMITED:
-            raise RobotError(TRANSIENT, detail)
-        if code in self.CHANNEL_GONE or status in (401, 403, 404):
-            raise RobotError(CHANNEL, detail)
-        raise RobotError(MESSAGE, detail)
-
 
 class Feishu(Vendor):
     """飞书自定义机器人: POST /open-apis/bot/v2/hook/TOKEN. With 签名校验 the body carries
@@ -244,10 +239,11 @@ class Feishu(Vendor):
     kind = RobotChannel.Vendor.FEISHU
     markdown_limit = 18000
     text_limit = 18000
-    # 11232: frequency limited (9499 comes with it as "too many request").
+    # 11232: frequency limited. 9499 is Feishu's "Bad Request" (a malformed body): not
+    # retried, since the same body would be refused for ever.
     # 19021: sign match fail or timestamp out of range; 19001: param invalid (the token);
     # 19022: IP not allowed; 19024: key words not found.
-    RATE_LIMITED = {11232, 9499}
+    RATE_LIMITED = {11232}
     CHANNEL_GONE = {19021, 19001, 19022, 19024}
 
     @classmethod
@@ -287,17 +283,9 @@ class Feishu(Vendor):
     def text_body(self, text: str) -> dict:
         return self._signed({"msg_type": "text", "content": {"text": text}})
 
-    def check(self, status: int, answer: dict) -> None:
+    def error_code(self, answer: dict) -> tuple[object, str]:
         # The current answer says "code"; the old one "StatusCode".
-        code = answer.get("code", answer.get("StatusCode"))
-        if status == 200 and code == 0:
-            return
-        detail = f"HTTP {status} code {code}: {answer.get('msg', '')}"[:300]
-        if code in self.RATE_LIMITED:
-            raise RobotError(TRANSIENT, detail)
-        if code in self.CHANNEL_GONE or status in (401, 403, 404):
-            raise RobotError(CHANNEL, detail)
-        raise RobotError(MESSAGE, detail)
+        return answer.get("code", answer.get("StatusCode")), answer.get("msg", "")
 
 
 VENDORS: dict[str, type[Vendor]] = {v.kind: v for v in (WeCom, DingTalk, Feishu)}

@@ -10,7 +10,7 @@ from django.core.exceptions import ValidationError
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from hitech_zone.forms import CodeChoiceField, InputRulesMixin
+from hitech_zone.forms import CodeChoiceField, InputRulesMixin, error_summary
 from hitech_zone.money import format_wan
 from inspections import photos as photo_store
 from inspections.forms import MultipleFileField, MultipleFileInput
@@ -278,17 +278,8 @@ class ReportForm(InputRulesMixin, _ReportFields):
         }
 
     def error_summary(self) -> list[tuple[str, str, str]]:
-        """(anchor, label, message) for every error, in the order of the fields, for the
-        summary at the top of the form; the anchor is "" for a form-wide error."""
-        rows = [("", "", str(message)) for message in self.non_field_errors()]
-        for name, field in self.fields.items():
-            if name not in self.errors:
-                continue
-            bound = self[name]
-            anchor = "" if field.widget.is_hidden else bound.auto_id
-            label = "" if field.widget.is_hidden else str(bound.label)
-            rows += [(anchor, label, str(message)) for message in bound.errors]
-        return rows
+        """(anchor, label, message) for every error, for the summary at the top of the form."""
+        return error_summary(self)
 
     def keep_version(self, version: int) -> None:
         """Carry `version` in the form shown again, so the next save is not refused for

@@ -133,6 +133,12 @@ def open_report_to_check(page: Page, today: date) -> None:
     expect(page.locator("#id_return-reason")).to_be_visible()
 
 
+def open_visit_list(page: Page, today: date) -> None:
+    """The list of visits, filtered by the htmx form (every date: the demo's visits)."""
+    page.goto("/visits/?visited_from=&visited_to=")
+    expect(page.locator('#visit-table [data-testid="visit-row"]').first).to_be_visible()
+
+
 def open_refused(page: Page, today: date) -> None:
     """The 403 page with the permission layer's reason: a leader records no visit."""
     page.goto("/visits/new/")
@@ -163,6 +169,7 @@ open_refused.as_user = "leader"
         open_round_detail,
         open_check_queue,
         open_report_to_check,
+        open_visit_list,
         open_refused,
         open_not_found,
     ],
@@ -178,6 +185,7 @@ open_refused.as_user = "leader"
         "round",
         "check-queue",
         "report-to-check",
+        "visit-list",
         "refused",
         "not-found",
     ],

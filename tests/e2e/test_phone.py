@@ -59,6 +59,7 @@ def main_pages() -> list[tuple[str, str]]:
         ("project", f"/projects/{PROJECT}/"),
         ("issues", "/issues/"),
         ("issue", f"/issues/{issue.pk}/"),
+        ("visits", "/visits/?visited_from=&visited_to="),
         ("not-found", "/no-such-page/"),
     ]
 

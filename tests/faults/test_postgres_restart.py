@@ -3,44 +3,22 @@ cluster of the test's own, never the machine's shared one). While it is down, pa
 a friendly 503 in Chinese with Retry-After and the API a JSON 503, never a 500 or a
 traceback; once it is back, the same processes serve and work again by themselves."""
 
-import os
 import re
 import threading
 import time
 from functools import partial
-from pathlib import Path
 
 import pytest
 import requests
 
 from tests.faults.conftest import HTTP_TIMEOUT, log_in, post, served_env, wait_until
+from tests.faults.processes import alive, children
 
 pytestmark = pytest.mark.celery_worker
 
 # The 503 page's heading and first sentence, as the zone's staff read them.
 UNAVAILABLE = "暂时无法使用"
 CANNOT_REACH_DATABASE = "系统暂时无法连接数据库"
-
-
-def children(pid: int) -> set[int]:
-    """The processes whose parent is `pid` (gunicorn's workers, Celery's pool)."""
-    found = set()
-    for stat in Path("/proc").glob("[0-9]*/stat"):
-        try:
-            fields = stat.read_text().rsplit(")", 1)[1].split()
-        except OSError:
-            continue  # gone meanwhile
-        if int(fields[1]) == pid:
-            found.add(int(stat.parent.name))
-    return found
-
-
-def alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    return True
 
 
 class Traffic(threading.Thread):

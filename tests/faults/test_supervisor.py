@@ -21,6 +21,7 @@ import pytest
 import requests
 
 from tests.faults.conftest import ROOT, served_env, wait_until
+from tests.faults.processes import alive, children
 
 pytestmark = pytest.mark.celery_worker
 
@@ -42,23 +43,6 @@ NOT_YET_JSON = re.compile(
     r"|User information: uid=0 euid=0 gid=0 egid=0|\s+_warn_or_raise_security_error\(.*"
     r"|worker: (Warm|Cold) shutdown \(MainProcess\))$"
 )
-
-
-def children(pid: int) -> set[int]:
-    found = set()
-    for stat in Path("/proc").glob("[0-9]*/stat"):
-        with contextlib.suppress(OSError, IndexError):
-            if int(stat.read_text().rsplit(")", 1)[1].split()[1]) == pid:
-                found.add(int(stat.parent.name))
-    return found
-
-
-def alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    return Path(f"/proc/{pid}/stat").exists() and " Z " not in Path(f"/proc/{pid}/stat").read_text()
 
 
 class Visitor(threading.Thread):

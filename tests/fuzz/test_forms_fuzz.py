@@ -33,6 +33,7 @@ Inventory (`WEB_INVENTORY` below is the list the tests and the coverage checks u
 | set_language | language, next (POST) | test_set_language |
 | projects:list and its 6 exports | ProjectFilterSet (GET) | test_get_filters |
 | issue_list, issue_export(_csv) | IssueFilterSet (GET) | test_get_filters |
+| visit_list, visit_export | VisitFilterSet (GET) | test_get_filters |
 | audit_log, audit_log_export | AuditEntryFilterSet (GET) | test_get_filters |
 | department_board | ?department (GET) | test_get_filters |
 | project_detail, issue_detail, visit_detail, photo_file, round_report_photo, briefing_*, import_* | ids and codes in the path | test_ids_in_paths |
@@ -130,6 +131,8 @@ WEB_INVENTORY = {
     "issue_list": "test_get_filters",
     "issue_export": "test_get_filters",
     "issue_export_csv": "test_get_filters",
+    "visit_list": "test_get_filters",
+    "visit_export": "test_get_filters",
     "audit_log": "test_get_filters",
     "audit_log_export": "test_get_filters",
     "department_board": "test_get_filters",
@@ -185,6 +188,7 @@ NO_INPUT = {
 FILTERSETS = {
     "ProjectFilterSet": {"projects:list", "projects:export", "projects:investment_export"},
     "IssueFilterSet": {"issue_list", "issue_export", "issue_export_csv"},
+    "VisitFilterSet": {"visit_list", "visit_export"},
     "AuditEntryFilterSet": {"audit_log", "audit_log_export"},
 }
 
@@ -1351,6 +1355,14 @@ ISSUES = {
     "overdue": st.one_of(st.just("1"), hostile_text),
     "page": hostile_numbers,
 }
+VISITS = {
+    "project": ids,
+    "park": ids,
+    "visited_from": hostile_dates,
+    "visited_to": hostile_dates,
+    "visitor": text,
+    "page": hostile_numbers,
+}
 AUDIT = {
     "action": hostile_text,
     "user": text,
@@ -1373,6 +1385,8 @@ FILTER_PAGES = {
     "/issues/export.csv": ISSUES,
     "/issues/board/": {"department": ids},
     "/visits/new/": {"project": text, "new": hostile_text},
+    "/visits/": VISITS,
+    "/visits/export.xlsx": VISITS,
     "/audit/": AUDIT,
     "/audit/export.csv": AUDIT,
 }

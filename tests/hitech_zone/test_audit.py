@@ -318,6 +318,7 @@ def test_an_export_is_recorded_with_its_filters_and_rows(signed_in, leader):
         ("/projects/milestones/export.xlsx", "projects:milestone_export"),
         ("/projects/investment/export.csv", "projects:investment_export_csv"),
         ("/issues/export.xlsx", "issue_export"),
+        ("/visits/export.xlsx", "visit_export"),
         ("/alerts/export.csv", "alert_export_csv"),
     ],
 )

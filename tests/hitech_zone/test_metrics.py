@@ -5,15 +5,17 @@ from datetime import timedelta
 from decimal import Decimal
 
 import pytest
+from celery import signals
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
-from hitech_zone import health, services
+from hitech_zone import celery_signals, health, services
 from hitech_zone.celery import app
 from hitech_zone.models import TaskRun
 from hitech_zone.services import api_token_create, heartbeat_record
+from hitech_zone.tasks import heartbeat_record as heartbeat_task
 from hitech_zone.tasks import task_runs_prune
 from reports.models import Briefing
 from tests import factories
@@ -98,8 +100,9 @@ def test_the_page_costs_the_same_queries_however_much_there_is(client, official,
         client.get(reverse("metrics"))
     assert len(many) == len(few), "\n".join(query["sql"] for query in many)
     # session, user, groups, notifications, whether the menu offers 记录走访, then task
-    # runs, briefings, heartbeats, briefings stuck past their lease, the group robots, and
-    # the session saved again (inactivity expiry: a savepoint, the update, its release)
+    # runs, briefings, heartbeats, briefings stuck past their lease or stalled (one query),
+    # the group robots, and the session saved again (inactivity expiry: a savepoint, the
+    # update, its release); the failure counters and beat's lock are not in the database
     assert len(few) == 13, "\n".join(query["sql"] for query in few)
 
 
@@ -171,3 +174,93 @@ def test_old_task_runs_are_forgotten(settings):
 
 def test_the_prune_job_is_scheduled():
     assert app.conf.beat_schedule["task-runs-prune"]["task"] == "hitech_zone.tasks.task_runs_prune"
+
+
+# ---------------------------------------------------------------- failure counters
+
+
+@app.task(bind=True, name="tests.metrics.retries_once", max_retries=1)
+def retries_once(self) -> str:
+    if not self.request.retries:
+        raise self.retry(countdown=0)
+    return "done"
+
+
+def event_counts(task_name: str) -> dict:
+    counts = celery_signals.task_event_counts()
+    assert counts is not None, "the counters' store answers"
+    return counts.get(task_name, dict.fromkeys(celery_signals.EVENTS, 0))
+
+
+@pytest.mark.django_db(transaction=True)  # no test transaction for the outage to spoil
+def test_failures_retries_and_redeliveries_count_with_the_database_down(
+    client, official, django_db_blocker
+):
+    """With the database refusing every query (as in a PostgreSQL outage): the heartbeat
+    task fails (it writes a row), the test task retries once then succeeds, and a message
+    marked redelivered starts. Each adds one to its counter (Redis, or a file under
+    VAR_DIR), counted as deltas since other tests share the counters."""
+    heartbeat = "hitech_zone.tasks.heartbeat_record"
+    before = {name: event_counts(name) for name in (heartbeat, retries_once.name)}
+
+    with django_db_blocker.block():
+        failed = heartbeat_task.apply(kwargs={"name": "beat"})
+        retried = retries_once.apply()
+        retries_once.push_request(delivery_info={"redelivered": True})
+        try:
+            signals.task_prerun.send(sender=retries_once, task_id="redelivered", task=retries_once)
+            signals.task_postrun.send(
+                sender=retries_once, task_id="redelivered", task=retries_once, state="SUCCESS"
+            )
+        finally:
+            retries_once.pop_request()
+
+    assert failed.failed()
+    assert retried.get() == "done"
+    after = {name: event_counts(name) for name in (heartbeat, retries_once.name)}
+    assert after[heartbeat]["failure"] == before[heartbeat]["failure"] + 1
+    assert after[retries_once.name]["retry"] == before[retries_once.name]["retry"] + 1
+    assert after[retries_once.name]["redelivered"] == before[retries_once.name]["redelivered"] + 1
+    assert after[retries_once.name]["failure"] == before[retries_once.name]["failure"]
+
+    client.force_login(official)
+    page = client.get(reverse("metrics")).content.decode()
+    table = page.split('data-testid="task-events"')[1].split("</table>")[0]
+    row = table.split(f"<code>{retries_once.name}</code>")[1].split("</tr>")[0]
+    counts = after[retries_once.name]
+    assert row.count('<td class="num">') == 3
+    assert f'<td class="num">{counts["retry"]}</td>' in row
+    text = client.get(reverse("metrics_prometheus")).content.decode()
+    assert "# TYPE hitech_task_failures_total counter" in text
+    assert f'hitech_task_failures_total{{task="{heartbeat}"}} {after[heartbeat]["failure"]}' in text
+    assert f'hitech_task_retries_total{{task="{retries_once.name}"}} {counts["retry"]}' in text
+    assert (
+        f'hitech_task_redeliveries_total{{task="{retries_once.name}"}} {counts["redelivered"]}'
+        in text
+    )
+
+
+def test_the_page_says_so_when_the_counters_cannot_be_read(client, official, settings):
+    settings.REDIS_URL = "redis://127.0.0.1:1/0"  # nothing listens there
+    client.force_login(official)
+    response = client.get(reverse("metrics"))
+    assert response.context["metrics"].task_events is None
+    assert 'data-testid="task-events"' in response.content.decode()
+
+
+# ---------------------------------------------------------------- broker reconnection
+
+
+def test_workers_and_beat_retry_the_broker_for_ever_with_a_capped_wait():
+    """Celery's default gives up after 100 tries (about 50 minutes at kombu's waits); None
+    is for ever, from the first connection on; kombu's waits are 2 s, +2 s, at most 30 s."""
+    from hitech_zone.celery import broker_retry_policy
+
+    assert broker_retry_policy() == {
+        "max_retries": None,
+        "retry": True,
+        "retry_on_startup": True,
+        "first_wait_seconds": 2,
+        "wait_step_seconds": 2,
+        "longest_wait_seconds": 30,
+    }

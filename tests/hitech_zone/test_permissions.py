@@ -260,6 +260,9 @@ ROUTES = {
     "issue_transition": Route(
         "post", {"dept_user", "admin_user"}, args=lambda w: [w.issue.pk, "start"], hidden=NOT_THEIRS
     ),
+    # The list of visits: every role that sees projects (the rows are each one's own).
+    "visit_list": Route("get", READERS),
+    "visit_export": Route("get", READERS),
     "visit_create": Route("get", EDITORS),
     "visit_draft": Route(
         "post",

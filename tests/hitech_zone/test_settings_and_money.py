@@ -46,3 +46,19 @@ def test_yi_formatting_is_exact():
     assert money.format_wan(Decimal("68069.98")) == "68,069.98"
     assert money.format_wan(Decimal("500.00")) == "500"
     assert money.format_billion(Decimal("1525000")) == "15.25"
+
+
+def test_a_wan_column_prints_the_same_decimals_on_every_row():
+    """The register's 万元 columns: 5,000 and 19,685.9 and 36,218.234 print with two
+    decimals each (the last rounded half up), so the column lines up; None is a dash."""
+    from decimal import Decimal
+
+    from hitech_zone.money import format_wan_column
+
+    assert [format_wan_column(Decimal(v)) for v in ("5000", "19685.9", "36218.234", "0.005")] == [
+        "5,000.00",
+        "19,685.90",
+        "36,218.23",
+        "0.01",
+    ]
+    assert format_wan_column(None) == "—"

@@ -1,6 +1,7 @@
 """The project register: filters, search, sorting, paging, htmx partials and export."""
 
 import io
+import re
 from decimal import Decimal
 
 import openpyxl
@@ -85,6 +86,15 @@ def codes(response) -> list[str]:
 def test_filters_search_and_sort(client, official, register, query, expected):
     client.force_login(official)
     assert codes(client.get(f"/projects/{query}")) == expected
+
+
+def test_each_money_column_has_one_unit_and_the_same_decimals(client, official, register):
+    """A plans 1,200 万元 and did 1,200; B and C have no plan (0). The 万元 columns print
+    two decimals on every row: 1,200.00 and 0.00, never 1,200 beside 19,685.9."""
+    client.force_login(official)
+    rows = re.findall(r"<tr>(.*?)</tr>", client.get("/projects/").content.decode(), re.S)
+    cells = [re.findall(r'<td class="num hide-phone">([^<]*)</td>', row) for row in rows]
+    assert [c for c in cells if c] == [["1,200.00", "1,200.00"], ["0.00", "0.00"], ["0.00", "0.00"]]
 
 
 def test_filters_by_park_sector_and_responsible_person(client, official, register):

@@ -172,7 +172,9 @@ def test_a_fixed_number_of_queries_at_12_and_60_projects():
 
     assert Alert.objects.filter(resolved_at__isnull=True).count() == 50
     assert at_12 == at_60, (at_12, at_60)
-    assert max(at_12) <= 40
+    # Measured on each database: (a first night, a next night). A night that notifies
+    # also reads the group robots' channels once.
+    assert at_12 == ((41, 31) if connection.vendor == "postgresql" else (34, 27))
 
 
 def test_a_late_project_with_a_milestone_in_2099_does_not_stop_the_night():
