@@ -81,6 +81,12 @@ def _schedule(sender: Celery, **_kwargs) -> None:
             "task": "inspections.robots.tasks.robot_deliveries_sweep",
             "schedule": settings.ROBOT_SWEEP_SECONDS,
         },
+        # Every night at 03:40 Asia/Shanghai: photos kept for visit forms left unsubmitted
+        # longer than HELD_PHOTOS_KEPT_SECONDS.
+        "held-photos-purge": {
+            "task": "inspections.tasks.held_photos_purge",
+            "schedule": crontab(hour=3, minute=40),
+        },
         # Every night at 01:00 Asia/Shanghai: projections, alerts and escalation.
         "slip-detect": {
             "task": "reports.tasks.slip_detect",

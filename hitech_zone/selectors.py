@@ -90,14 +90,3 @@ def heartbeat_list() -> QuerySet[Heartbeat]:
 def audit_entry_list() -> QuerySet[AuditEntry]:
     """Every audit entry, newest first, with its user (for the full name)."""
     return AuditEntry.objects.select_related("user").order_by("-occurred_at", "-id")
-
-
-def briefing_stuck_list(*, now: datetime) -> list:
-    """Briefings queued or rendering past their lease (`Briefing.objects.stuck`), the
-    longest waiting first."""
-    briefing = apps.get_model("reports", "Briefing")
-    return list(
-        briefing.objects.stuck(now=now)
-        .order_by("queued_at", "id")
-        .only("kind", "period", "version", "is_preview", "status", "queued_at", "started_at")
-    )

@@ -433,6 +433,9 @@ ISSUE_RED_OVERDUE_WORKDAYS = int(os.environ.get("ISSUE_RED_OVERDUE_WORKDAYS", "5
 # Site-visit photos: per file and per visit.
 PHOTO_MAX_BYTES = int(os.environ.get("PHOTO_MAX_BYTES", str(10 * 1024 * 1024)))
 PHOTO_MAX_PER_VISIT = int(os.environ.get("PHOTO_MAX_PER_VISIT", "20"))
+# Photos that passed, kept on the server when a visit form comes back with an error, until
+# the visit is recorded or this long has passed (a nightly job deletes the rest).
+HELD_PHOTOS_KEPT_SECONDS = int(os.environ.get("HELD_PHOTOS_KEPT_SECONDS", "86400"))
 # Photos of the site's progress sent with one monthly report (月报).
 REPORT_PHOTO_MAX = int(os.environ.get("REPORT_PHOTO_MAX", "6"))
 # ---------------------------------------------------------------- alerts and briefings

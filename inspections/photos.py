@@ -473,9 +473,10 @@ def _attach(parent, files, *, keep_location, photo_model, parent_field, limit, o
 # but not re-encoded: the visit's own `keep_location` is only known when it is recorded.
 # Never served: they sit under MEDIA_ROOT, which is not served directly, until the visit is
 # recorded (release_held_photos) or HELD_PHOTOS_KEPT_FOR has passed (purge_held_photos,
-# run whenever photos are held, so an abandoned form leaves nothing behind for long).
+# run whenever photos are held and nightly by beat, so an abandoned form leaves nothing
+# behind for long).
 HELD_PHOTOS_DIR = "held-photos"
-HELD_PHOTOS_KEPT_FOR = timedelta(seconds=getattr(settings, "HELD_PHOTOS_KEPT_SECONDS", 86_400))
+HELD_PHOTOS_KEPT_FOR = timedelta(seconds=settings.HELD_PHOTOS_KEPT_SECONDS)
 _MANIFEST = "manifest.json"
 
 

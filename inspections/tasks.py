@@ -8,7 +8,7 @@ from celery import shared_task
 from django.utils import timezone
 
 from hitech_zone.tasks import TRANSIENT_FAULTS, TRANSIENT_MAX_RETRIES
-from inspections import notifications
+from inspections import notifications, photos
 
 # The database restarting, the mail server not answering: try again later, with back-off.
 RETRY_ON_TRANSIENT_FAULTS = {
@@ -33,3 +33,9 @@ def issue_deadlines_notify(*, today: str | None = None) -> int:
 @shared_task(name=notifications.EMAILS_TASK, **RETRY_ON_TRANSIENT_FAULTS)
 def notification_emails_send() -> int:
     return notifications.send_all_pending_emails()
+
+
+@shared_task(name="inspections.tasks.held_photos_purge")
+def held_photos_purge() -> int:
+    """Nightly: the photos kept for visit forms that were never submitted again."""
+    return photos.purge_held_photos()

@@ -374,12 +374,13 @@ class Served:
             "web",
             "gunicorn",
             "hitech_zone.wsgi:application",
+            # The settings `make serve` runs with (threads, one access line per request).
+            "--config",
+            str(ROOT / "scripts" / "gunicorn.conf.py"),
             "--bind",
             f"127.0.0.1:{self.port}",
             "--workers",
             "2",
-            "--access-logfile",
-            "-",
             "--graceful-timeout",
             "5",
         )

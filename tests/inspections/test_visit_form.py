@@ -14,8 +14,10 @@ from django.test import Client
 from django.utils import timezone
 from PIL import Image
 
+from hitech_zone.celery import app
 from inspections import photos
 from inspections.models import Issue, SiteVisit
+from inspections.tasks import held_photos_purge
 
 pytestmark = pytest.mark.django_db
 
@@ -169,6 +171,9 @@ def test_an_abandoned_form_s_photos_expire(manager, own_project, media):
     assert len(held_files(media)) == 2
     assert photos.purge_held_photos(now=time.time() + kept_for + 1) == 1
     assert held_files(media) == []
+    # Beat runs the purge every night, so a form abandoned for good leaves nothing behind.
+    entry = app.conf.beat_schedule["held-photos-purge"]
+    assert entry["task"] == held_photos_purge.name == "inspections.tasks.held_photos_purge"
 
 
 def test_a_too_long_issue_title_gets_one_message(manager, own_project):
