@@ -8,6 +8,7 @@ Tuesday 5 January 2027 is counted across 2027's days: its deadline colour counts
 4 and 5 Jan (1 Jan is 元旦 whatever the schedule).
 """
 
+import re
 from datetime import date, datetime
 
 import pytest
@@ -185,3 +186,17 @@ def test_a_briefing_over_the_new_year_has_a_footnote():
     snapshot, html = rendered(date(2026, 12, 21))
     assert snapshot["calendar_uncovered"] == []
     assert 'data-testid="calendar-note"' not in html
+
+
+def test_the_board_title_separates_its_department_as_each_language_does(
+    department, department_user, settings
+):
+    """The title reads 部门看板：组织人事劳动局 with the full-width colon in Chinese, and
+    Department board: 组织人事劳动局 with a colon and a space in English."""
+    client = login(department_user)
+    heading = re.compile(r"<h1>(.*?)</h1>", re.S)
+    chinese = heading.search(page(client, "/issues/board/"))[1]
+    assert chinese == f"部门看板：{department}"
+    client.cookies[settings.LANGUAGE_COOKIE_NAME] = "en"
+    english = heading.search(page(client, "/issues/board/"))[1]
+    assert english == f"Department board: {department}"
