@@ -113,7 +113,7 @@ def bar_chart(
         for si, s in enumerate(series):
             y_bar = band_top + inset + si * bar_height
             length = x_of(values[si][ci]) - x0
-            tooltip = _tooltip(category, s.name, f"{texts[si][ci]}{unit}")
+            tooltip = _tooltip(category, s.name, f"{texts[si][ci]} {unit}".rstrip())
             bars.append(
                 Rect(_r(x0), _r(y_bar), _r(length), _r(bar_height - gap), s.colour, tooltip)
             )

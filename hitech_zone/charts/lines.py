@@ -138,7 +138,7 @@ def line_chart(
                 run = []
                 continue
             run.append(Point(x_of(i), y_of(v)))
-            tooltip = _tooltip(s.name, x_labels[i], f"{value_format(v)}{unit}")
+            tooltip = _tooltip(s.name, x_labels[i], f"{value_format(v)} {unit}".rstrip())
             points.append(_marker("dot", x_of(i), y_of(v), s.colour, tooltip, r=3))
         if last is not None:
             ends.append((y_of(vs[last]), x_of(last) + 6, end_text))

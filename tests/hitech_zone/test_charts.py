@@ -516,3 +516,9 @@ def test_all_charts_in_one_pdf_keep_their_chinese_text(rendered):
     compact = text.replace(" ", "").replace("\n", "")
     for label in ("序时进度", "确保55亿元", "江苏正力新能电芯项目", "绿灯20", "累计完成"):
         assert label in compact, label
+
+
+def test_a_bars_tooltip_keeps_a_space_between_the_figure_and_its_unit():
+    """1.25 亿元, never "1.25亿元" run together (in English that read "1.25100M yuan")."""
+    tips = [bar.tooltip for bar in sample_bar().bars]
+    assert "江苏正力新能电芯项目 · 已完成: 1.25 亿元" in tips
