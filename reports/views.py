@@ -112,6 +112,7 @@ def _list_context(request: HttpRequest, form: BriefingRequestForm | None = None)
         "latest_periods": {
             kind: periods.last_complete(kind, today) for kind in (periods.WEEKLY, periods.MONTHLY)
         },
+        "monthly_workdays_after_deadline": settings.BRIEFING_MONTHLY_WORKDAYS_AFTER_DEADLINE,
     }
 
 

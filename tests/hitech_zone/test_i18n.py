@@ -7,6 +7,8 @@ import pytest
 from django.conf import settings
 from django.core.management import call_command
 
+from tests import factories
+
 pytestmark = pytest.mark.django_db
 
 LOCALE = Path(settings.BASE_DIR) / "locale"
@@ -64,3 +66,15 @@ def test_the_sign_in_page_can_switch_language_before_sign_in(client):
     assert response.status_code == 302
     assert response["Location"] == "/accounts/login/"
     assert "Sign in" in client.get("/accounts/login/").content.decode()
+
+
+def test_english_pages_say_time_progress_not_the_chinese_term(client, official, own_project):
+    """The English overview and project page name 序时进度 "time progress": the Chinese term
+    appears only where it is glossed, "Time progress (序时进度)"."""
+    factories.AnnualPlanFactory(project=own_project, year=2026, planned_investment=1200)
+    client.force_login(official)
+    client.cookies[settings.LANGUAGE_COOKIE_NAME] = "en"
+    for url in ("/", f"/projects/{own_project.code}/"):
+        page = client.get(url).content.decode()
+        assert "ime progress" in page, url
+        assert "序时进度" not in page.replace("Time progress (序时进度)", ""), url

@@ -522,7 +522,7 @@ def test_a_published_briefing_goes_to_the_office_as_a_summary_and_on_wecom_as_a_
     summary, upload, file_message, card = vendor_server.received
     text = summary.json["markdown"]["content"]
     assert text.startswith(f"**{settings.ZONE_NAME} Weekly briefing ")
-    assert "Red lights: " in text and "序时进度" in text
+    assert "Red lights: " in text and "time progress" in text
     assert text.endswith(
         f"[Download the PDF](https://zdxm.example.gov.cn/briefings/{briefing.pk}/pdf/)"
     )
