@@ -129,7 +129,7 @@ class IssueFactory(factory.django.DjangoModelFactory):
 def published_briefing(*, today: date, kind: str = "weekly") -> Briefing:
     """A published briefing with real figures and a small stand-in PDF, for tests of the
     pages around it (rendering a real PDF takes seconds)."""
-    period = periods.last_complete(kind, today)
+    period = periods.last_due(kind, today)
     now = timezone.now()
     snapshot = briefings.snapshot_build(kind=kind, period=period, as_of=now)
     pdf = b"%PDF-1.4\n% stand-in\n"

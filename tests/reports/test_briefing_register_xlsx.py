@@ -195,7 +195,7 @@ def projects(today):
 
 
 def last_month(today):
-    return periods.last_complete(periods.MONTHLY, today)
+    return periods.last_due(periods.MONTHLY, today)
 
 
 @pytest.mark.date_sensitive

@@ -61,7 +61,7 @@ def test_asking_twice_joins_the_job_already_queued(project, official, today):
 def test_a_render_publishes_a_whole_pdf_with_its_hashes(project, official, today):
     requested = services.briefing_request(
         kind="monthly",
-        period=periods.last_complete(periods.MONTHLY, today),
+        period=periods.last_due(periods.MONTHLY, today),
         trigger=Trigger.MANUAL,
         by=official,
     )
@@ -100,7 +100,7 @@ def test_a_published_briefing_is_frozen(project, official, today):
 
 
 def test_a_reissue_is_a_new_version_that_says_what_changed(project, official, today):
-    period = periods.last_complete(periods.MONTHLY, today)
+    period = periods.last_due(periods.MONTHLY, today)
     first = services.briefing_generate(
         briefing_id=services.briefing_request(
             kind="monthly", period=period, trigger=Trigger.SCHEDULE
@@ -228,7 +228,7 @@ def test_an_unsubscribed_reader_gets_nothing(project, role_user, today):
 
 
 def test_the_command_renders_with_the_same_code_and_stores_it(project, tmp_path, today):
-    period = periods.last_complete(periods.MONTHLY, today)
+    period = periods.last_due(periods.MONTHLY, today)
     out = tmp_path / "monthly.pdf"
 
     call_command("briefing", "monthly", period.key, "-o", str(out))

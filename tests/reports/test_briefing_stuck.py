@@ -36,7 +36,7 @@ def lease(settings):
 
 def a_briefing(*, status: str, minutes_ago: int, kind: str = "weekly") -> Briefing:
     """A briefing of last week, in `status` since `minutes_ago` minutes."""
-    period = periods.last_complete(kind, timezone.localdate())
+    period = periods.last_due(kind, timezone.localdate())
     briefing = services.briefing_request(
         kind=kind, period=period, trigger=Briefing.Trigger.SCHEDULE, enqueue=False
     ).briefing
@@ -326,7 +326,7 @@ def test_a_worker_killed_mid_render_shows_stalled_and_the_retry_publishes_once(
     celery_processes.env.update(MEDIA_ROOT=str(tmp_path), BRIEFING_RENDER_STALLED_SECONDS="1")
     load_demo(today=today)
     worker = celery_processes.worker()
-    period = periods.last_complete(periods.MONTHLY, today)
+    period = periods.last_due(periods.MONTHLY, today)
     pk = services.briefing_request(
         kind="monthly", period=period, trigger=Briefing.Trigger.MANUAL, enqueue=False
     ).briefing.pk

@@ -57,7 +57,7 @@ def test_generate_now_shows_progress_until_the_download_appears(client, official
 
 def test_pressing_generate_twice_runs_one_job(client, official, project, today):
     client.force_login(official)
-    data = {"kind": "monthly", "period": periods.last_complete("monthly", today).key}
+    data = {"kind": "monthly", "period": periods.last_due("monthly", today).key}
     first = client.post(reverse("briefing_generate"), data)
     second = client.post(reverse("briefing_generate"), data)
     briefing = Briefing.objects.get()

@@ -51,7 +51,7 @@ def test_a_worker_killed_mid_render_leaves_no_half_briefing_and_one_comes_out(
         CELERY_VISIBILITY_TIMEOUT=str(lease), BRIEFING_RENDER_LEASE_SECONDS=str(lease)
     )
     worker = celery_processes.worker()
-    period = periods.last_complete(periods.MONTHLY, today)
+    period = periods.last_due(periods.MONTHLY, today)
     pk = services.briefing_request(
         kind="monthly", period=period, trigger=Briefing.Trigger.MANUAL, enqueue=False
     ).briefing.pk
