@@ -407,7 +407,7 @@ def test_the_production_topology_end_to_end(topology, browser):
     ) == [(1,)]
 
     # 5. A monthly briefing, rendered on the PDF worker; its page polled as htmx does.
-    period = periods.last_due(periods.MONTHLY, today)
+    period = periods.last_complete(periods.MONTHLY, today)
     response = topology.post(
         official, "/briefings/generate/", {"kind": "monthly", "period": period.key}
     )

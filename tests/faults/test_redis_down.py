@@ -114,7 +114,7 @@ def test_with_redis_down_saves_go_through_and_the_work_follows_once_it_is_back(
     assert TASK_SERVER_DOWN in alerts_page
 
     # 4. A monthly briefing now: queued, and its page says it waits for the task server.
-    period = periods.last_due(periods.MONTHLY, today)
+    period = periods.last_complete(periods.MONTHLY, today)
     response, seconds = timed(
         lambda: post(
             served, official, "/briefings/generate/", {"kind": "monthly", "period": period.key}
